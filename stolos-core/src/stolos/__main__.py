@@ -1,0 +1,3 @@
+from stolos.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``stolos`` command line (click); one module per command group."""

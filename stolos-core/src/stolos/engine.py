@@ -1,0 +1,153 @@
+"""The explicit Stolos object: options, plugins, configuration, dependencies, queue.
+
+Tests and embedders construct :class:`Stolos` directly; :mod:`stolos.api` is a thin
+facade over one default instance.  Everything is loaded lazily and once: the
+configuration is read and validated on first use, the queue backend is connected on
+first use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from typing import Any
+
+from stolos import options as opts
+from stolos.config.model import AppConfig, TasksConfig
+from stolos.errors import ConfigInvalid, StolosError
+from stolos.jobid import Validators, load_validations_module
+from stolos.plugins import Descriptor, Kind, PluginManager
+
+
+class Stolos:
+    """One configured Stolos: what every command and API call works through.
+
+    ``overrides`` are option values given explicitly (command-line flags); everything
+    else comes from ``environ`` (``STOLOS_*``, default ``os.environ``) and defaults.
+    """
+
+    def __init__(
+        self,
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        plugins: PluginManager | None = None,
+        validate: bool = True,
+    ) -> None:
+        self.environ: Mapping[str, str] = dict(os.environ if environ is None else environ)
+        self.overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        self.plugins = plugins if plugins is not None else PluginManager(self.environ)
+        self.options = opts.resolve(opts.CORE_OPTIONS, self.overrides, self.environ)
+        self._validate = validate
+
+    # --- options and plugins ----------------------------------------------------------
+
+    def plugin_options(self, descriptor: Descriptor) -> dict[str, Any]:
+        """The resolved options of one plugin (flags > ``STOLOS_*`` > defaults)."""
+        return opts.resolve(descriptor.options_schema, self.overrides, self.environ)
+
+    def make_plugin(self, kind: Kind, name: str) -> Any:
+        descriptor = self.plugins.get(kind, name)
+        return descriptor.factory(self.plugin_options(descriptor))
+
+    # --- configuration ----------------------------------------------------------------
+
+    @cached_property
+    def validators(self) -> Validators:
+        """Plugin validators, overridden by an original-style validations module."""
+        functions = {
+            d.name: d.factory for d in self.plugins.descriptors(Kind.JOB_ID_VALIDATOR)
+        }
+        module = self.options.get("job_id_validations")
+        if module:
+            functions.update(load_validations_module(module))
+        return Validators(functions)
+
+    def load_config(self) -> TasksConfig:
+        """Read the configuration through its backend (no validation)."""
+        source = self.make_plugin(Kind.CONFIG_BACKEND, self.options["configuration_backend"])
+        raw = source.load()
+        return TasksConfig(
+            raw.apps, source=raw.source, default_template=self.options["job_id_default_template"]
+        )
+
+    def check(self, config: TasksConfig | None = None) -> list[StolosError]:
+        """Every problem of the configuration, in one pass (empty when valid)."""
+        from stolos.config.validate import validate_config
+
+        return validate_config(config if config is not None else self.load_config(), self)
+
+    @cached_property
+    def config(self) -> TasksConfig:
+        """The configuration, read once and validated (``ConfigInvalid`` otherwise)."""
+        config = self.load_config()
+        if self._validate:
+            problems = self.check(config)
+            if problems:
+                raise ConfigInvalid(problems)
+        return config
+
+    def app(self, name: str) -> AppConfig:
+        return self.config[name]
+
+    def job_type(self, name: str) -> Any:
+        """The job type plugin instance named ``name`` (made once)."""
+        cache = self.__dict__.setdefault("_job_types", {})
+        if name not in cache:
+            cache[name] = self.make_plugin(Kind.JOB_TYPE, name)
+        return cache[name]
+
+    # --- job ids ----------------------------------------------------------------------
+
+    def parse_job_id(self, app_name: str, job_id: str) -> dict[str, Any]:
+        """Identifier values of ``job_id``, validated and typed."""
+        app = self.app(app_name)
+        try:
+            return self.validators.validate_all(app.template.parse(job_id))
+        except StolosError as exc:
+            exc.app = app_name
+            exc.file = exc.file or self.config.source
+            raise
+
+    def create_job_id(self, app_name: str, **identifiers: Any) -> str:
+        app = self.app(app_name)
+        values = self.validators.validate_all(
+            {k: v for k, v in identifiers.items() if k in app.template.identifiers}
+        )
+        return app.template.format({**identifiers, **values})
+
+    # --- dependencies -----------------------------------------------------------------
+
+    @cached_property
+    def dag(self) -> Any:
+        from stolos.dag import DependencyResolver
+
+        return DependencyResolver(
+            self.config, self.validators, self.options["dependency_group_default_name"]
+        )
+
+    def get_parents(
+        self, app_name: str, job_id: str | None, filter_deps: tuple[str, ...] = ()
+    ) -> Iterator[Any]:
+        return self.dag.parents(app_name, job_id, filter_deps=filter_deps)
+
+    def get_children(self, app_name: str, job_id: str) -> Iterator[Any]:
+        return self.dag.children(app_name, job_id)
+
+    # --- queue ------------------------------------------------------------------------
+
+    @cached_property
+    def queue(self) -> Any:
+        """The queue backend (connected on first use)."""
+        return self.make_plugin(Kind.QUEUE_BACKEND, self.options["queue_backend"])
+
+    @cached_property
+    def scheduler(self) -> Any:
+        from stolos.scheduler import Scheduler
+
+        return Scheduler(self)
+
+    def close(self) -> None:
+        if "queue" in self.__dict__:
+            self.queue.close()

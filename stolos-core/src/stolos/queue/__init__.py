@@ -1,0 +1,26 @@
+"""The queue-backend contract, its records, and the embedded SQLite backend."""
+
+from stolos.queue.contract import JobKey, QueueBackend
+from stolos.queue.records import (
+    COMPAT,
+    DEFAULT_PRIORITY,
+    FINISHED,
+    JobRecord,
+    Lease,
+    State,
+    Transition,
+    WakeRequest,
+)
+
+__all__ = [
+    "COMPAT",
+    "DEFAULT_PRIORITY",
+    "FINISHED",
+    "JobKey",
+    "JobRecord",
+    "Lease",
+    "QueueBackend",
+    "State",
+    "Transition",
+    "WakeRequest",
+]
