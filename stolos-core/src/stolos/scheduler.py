@@ -1,0 +1,428 @@
+"""Scheduling over any queue backend: submit, re-add, bubble up, bubble down, retries.
+
+The scheduler owns the logic; the backend owns storage and atomicity (see
+:mod:`stolos.queue.contract`).  Differences from the original, on purpose:
+
+* bubble down reads the states of all of a child's parents after writing its own
+  completion, instead of counting completions (no counters to drift; B11);
+* a job whose parents are incomplete queues the missing ones and *parks* (waits without a
+  place in the queue) until the last parent wakes it: no busy cycling (B4, B6, B7);
+* a failed parent marks its waiting descendants ``upstream_failed``; a skipped parent
+  marks them ``skipped``; re-adding the parent puts them back (B4);
+* a crashed or timed-out attempt counts toward ``max_retry`` (B3, B13), and re-adding a
+  job resets its attempts (B2).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from stolos.config.model import AppConfig
+from stolos.errors import JobAlreadyQueued, LeaseLost, StolosError
+from stolos.queue import DEFAULT_PRIORITY, FINISHED, JobKey, Lease, QueueBackend, State, WakeRequest
+
+if TYPE_CHECKING:
+    from stolos.engine import Stolos
+
+log = logging.getLogger("stolos.scheduler")
+
+STATE_READ_CHUNK = 256
+PARENT_CACHE_SIZE = 4096
+DEFAULT_RETRY_DELAY_MAX = 3600.0
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The outcome of submitting one job."""
+
+    app: str
+    job_id: str
+    created: bool
+    state: State
+
+
+@dataclass
+class ClaimedJob:
+    """A job the worker may run now: its lease, app and typed identifiers."""
+
+    lease: Lease
+    app: AppConfig
+    identifiers: dict[str, Any]
+
+    @property
+    def key(self) -> JobKey:
+        return (self.lease.app, self.lease.job_id)
+
+
+@dataclass
+class _ParentScan:
+    """Per-child memory of where the last scan of its parents stopped (a hint only)."""
+
+    parents: tuple[JobKey, ...]
+    hint: int = 0
+
+
+@dataclass
+class GroupReport:
+    """One dependency group of a job, for ``explain``."""
+
+    name: str
+    parents: list[tuple[JobKey, State | None]] = field(default_factory=list)
+    total: int = 0
+
+
+class Scheduler:
+    """Scheduling decisions for one :class:`~stolos.engine.Stolos`."""
+
+    def __init__(self, stolos: Stolos) -> None:
+        self.stolos = stolos
+        self._scans: OrderedDict[JobKey, _ParentScan] = OrderedDict()
+
+    @property
+    def queue(self) -> QueueBackend:
+        return self.stolos.queue  # type: ignore[no-any-return]
+
+    # --- per-app settings -------------------------------------------------------------
+
+    def max_attempts(self, app: AppConfig) -> int:
+        return int(app.get("max_retry") or self.stolos.options["max_retry"])
+
+    def retry_delay(self, app: AppConfig, attempt: int) -> float:
+        """Seconds before the next attempt: ``retry_delay`` doubled per attempt so far,
+        capped at ``retry_delay_max``."""
+        base = float(app.get("retry_delay") or 0)
+        cap = float(app.get("retry_delay_max") or DEFAULT_RETRY_DELAY_MAX)
+        return min(base * 2 ** max(attempt - 1, 0), cap)
+
+    def _skip_reason(self, app: str, job_id: str) -> str | None:
+        return self.stolos.dag.skip_reason(app, job_id)  # type: ignore[no-any-return]
+
+    # --- submission -------------------------------------------------------------------
+
+    def validate_jobs(self, pairs: Iterable[JobKey]) -> list[JobKey]:
+        """Parse every job_id first, so that a batch with one bad job changes nothing."""
+        pairs = list(pairs)
+        for app, job_id in pairs:
+            self.stolos.parse_job_id(app, job_id)
+        return pairs
+
+    def submit(
+        self,
+        pairs: Iterable[JobKey],
+        *,
+        priority: int | None = None,
+        queue: bool = True,
+        worker: str | None = None,
+    ) -> list[Submitted]:
+        """Submit jobs, all or nothing: any invalid app or job_id raises before any write.
+        A job that already exists is left unchanged (``created`` is false)."""
+        results = []
+        for app, job_id in self.validate_jobs(pairs):
+            created, state = self.queue.enqueue(
+                app,
+                job_id,
+                priority=DEFAULT_PRIORITY if priority is None else priority,
+                queue=queue,
+                skip_reason=self._skip_reason(app, job_id),
+                worker=worker,
+            )
+            results.append(Submitted(app, job_id, created, state))
+        return results
+
+    def readd(
+        self,
+        app: str,
+        job_id: str,
+        *,
+        priority: int | None = None,
+        reset_descendants: bool = True,
+        worker: str | None = None,
+    ) -> State | None:
+        """Queue a known job again from scratch (attempts reset); returns its previous
+        state.  Descendants that a failure had marked ``upstream_failed`` (and, with
+        ``reset_descendants``, every finished descendant) go back to ``pending``, to be
+        woken when their parents complete.  ``JobAlreadyQueued`` if queued or running."""
+        self.stolos.parse_job_id(app, job_id)
+        previous = self.queue.readd(
+            app,
+            job_id,
+            priority=DEFAULT_PRIORITY if priority is None else priority,
+            skip_reason=self._skip_reason(app, job_id),
+            worker=worker,
+        )
+        if previous in (State.QUEUED, State.RUNNING):
+            raise JobAlreadyQueued(f"job {job_id!r} is already {previous.value}", app=app)
+        reset_from = set(FINISHED) if reset_descendants else {State.UPSTREAM_FAILED, State.SKIPPED}
+        self._walk_descendants(
+            (app, job_id), State.PENDING, reset_from, f"reset: ancestor {app} {job_id} re-added", worker
+        )
+        return previous
+
+    # --- claiming: what a worker calls ------------------------------------------------
+
+    def claim(
+        self, worker: str, lease_seconds: float, apps: Sequence[str] | None = None
+    ) -> ClaimedJob | None:
+        """The next job that may run now, or ``None`` when nothing is runnable.
+
+        Jobs that cannot run are settled on the way: a finished job whose worker died
+        before its bubble-down gets it repeated; an unparsable job_id, a job out of
+        attempts, a job that fails ``valid_if_or`` or has a failed or skipped parent is
+        finished; a job with incomplete parents queues them and parks.
+        """
+        while True:
+            lease = self.queue.claim(worker, lease_seconds, apps)
+            if lease is None:
+                return None
+            try:
+                claimed = self._prepare(lease)
+            except LeaseLost:
+                log.warning("lease lost while preparing %s %s", lease.app, lease.job_id)
+                continue
+            if claimed is not None:
+                return claimed
+
+    def _prepare(self, lease: Lease) -> ClaimedJob | None:
+        if lease.resume:
+            log.info("repeating the effects of %s %s (%s)", lease.app, lease.job_id, lease.state)
+            self._settle(lease, lease.state)
+            return None
+        try:
+            app = self.stolos.app(lease.app)
+            identifiers = self.stolos.parse_job_id(lease.app, lease.job_id)
+        except StolosError as exc:
+            return self._finish(lease, State.FAILED, f"invalid job: {exc.message}")
+        if lease.attempt > self.max_attempts(app):
+            return self._finish(
+                lease,
+                State.FAILED,
+                f"gave up after {lease.attempt - 1} attempts (the last worker lost its lease)",
+            )
+        reason = self._skip_reason(lease.app, lease.job_id)
+        if reason:
+            return self._finish(lease, State.SKIPPED, reason)
+        blocked = self._bubble_up(lease)
+        if blocked is None:
+            return ClaimedJob(lease, app, identifiers)
+        return None
+
+    def _bubble_up(self, lease: Lease) -> str | None:
+        """``None`` if every parent is complete; otherwise settle the job (park it, or
+        finish it when a parent failed or was skipped) and say why."""
+        missing: list[WakeRequest] = []
+        waiting_on = 0
+        for (papp, pjob), state in self._parent_states((lease.app, lease.job_id)):
+            if state is State.COMPLETED:
+                continue
+            if state in (State.FAILED, State.UPSTREAM_FAILED):
+                message = f"parent {papp} {pjob} is {state.value}"
+                self._finish(lease, State.UPSTREAM_FAILED, message)
+                return message
+            if state is State.SKIPPED:
+                message = f"parent {papp} {pjob} was skipped"
+                self._finish(lease, State.SKIPPED, message)
+                return message
+            waiting_on += 1
+            if state in (None, State.PENDING):
+                missing.append(WakeRequest(papp, pjob, skip_reason=self._skip_reason(papp, pjob)))
+        if not waiting_on:
+            return None
+        if missing:
+            woken = self.queue.wake(missing, worker=lease.worker)
+            for request, state in zip(missing, woken, strict=True):
+                if state is State.SKIPPED:  # the parent fails its own valid_if_or
+                    message = f"parent {request.app} {request.job_id} was skipped"
+                    self._finish(lease, State.SKIPPED, message)
+                    return message
+        message = f"waiting for {waiting_on} parent job(s)"
+        self.queue.park(lease, message=message)
+        return message
+
+    # --- finishing: what a worker calls after running ----------------------------------
+
+    def succeeded(self, job: ClaimedJob, log_path: str | None = None) -> None:
+        """Write ``completed``, queue the children it made runnable, release."""
+        lease = self.queue.finish(job.lease, State.COMPLETED, log_path=log_path)
+        self._settle(lease, State.COMPLETED)
+
+    def failed(self, job: ClaimedJob, error: str, log_path: str | None = None) -> State:
+        """A failed attempt: retry later if attempts remain, else fail the job and mark
+        its waiting descendants.  Returns the state written (``queued`` or ``failed``)."""
+        if job.lease.attempt < self.max_attempts(job.app):
+            delay = self.retry_delay(job.app, job.lease.attempt)
+            not_before = self.queue.now() + delay if delay > 0 else None
+            self.queue.retry(job.lease, not_before=not_before, message=error, log_path=log_path)
+            return State.QUEUED
+        self._finish(job.lease, State.FAILED, error, log_path)
+        return State.FAILED
+
+    def give_back(self, job: ClaimedJob) -> None:
+        """The worker stops before running the job: return it to the queue uncounted."""
+        self.queue.release(job.lease)
+
+    def _finish(
+        self, lease: Lease, state: State, message: str, log_path: str | None = None
+    ) -> None:
+        log.info("%s %s -> %s: %s", lease.app, lease.job_id, state.value, message)
+        lease = self.queue.finish(lease, state, message=message, log_path=log_path)
+        self._settle(lease, state)
+
+    def _settle(self, lease: Lease, state: State) -> None:
+        """The effects of a finished job (idempotent, repeated after a crash), then
+        release: completed jobs wake their runnable children; failed or skipped ones
+        mark their waiting descendants."""
+        key = (lease.app, lease.job_id)
+        if state is State.COMPLETED:
+            self._bubble_down(key, lease.worker)
+        else:
+            mark = State.SKIPPED if state is State.SKIPPED else State.UPSTREAM_FAILED
+            self._walk_descendants(
+                key, mark, {State.WAITING, State.PENDING}, f"{lease.app} {lease.job_id} is {state.value}",
+                lease.worker,
+            )
+        self.queue.release(lease)
+
+    # --- dependency walks -------------------------------------------------------------
+
+    def _children(self, key: JobKey) -> list[JobKey]:
+        seen: dict[JobKey, None] = {}
+        for dep in self.stolos.dag.children(*key):
+            seen.setdefault((dep.app_name, dep.job_id), None)
+        return list(seen)
+
+    def _scan_for(self, child: JobKey) -> _ParentScan:
+        scan = self._scans.get(child)
+        if scan is None:
+            parents = dict.fromkeys((d.app_name, d.job_id) for d in self.stolos.dag.parents(*child))
+            scan = _ParentScan(tuple(parents))
+            self._scans[child] = scan
+            if len(self._scans) > PARENT_CACHE_SIZE:
+                self._scans.popitem(last=False)
+        else:
+            self._scans.move_to_end(child)
+        return scan
+
+    def _all_parents_complete(self, child: JobKey) -> bool:
+        """Read the parents' current states, starting where the last scan stopped (a
+        parent found incomplete then is the likeliest to be incomplete now), wrapping
+        around; stops at the first incomplete one.  Amortized O(1) reads per completion
+        for a large fan-in, instead of reading every parent every time."""
+        scan = self._scan_for(child)
+        n = len(scan.parents)
+        checked = 0
+        while checked < n:
+            start = (scan.hint + checked) % n
+            chunk = [scan.parents[(start + i) % n] for i in range(min(STATE_READ_CHUNK, n - checked))]
+            states = self.queue.get_states(chunk)
+            for offset, parent in enumerate(chunk):
+                if states.get(parent) is not State.COMPLETED:
+                    scan.hint = (start + offset) % n
+                    return False
+            checked += len(chunk)
+        return True
+
+    def _parent_states(self, child: JobKey) -> Iterator[tuple[JobKey, State | None]]:
+        """Every parent of ``child`` with its state (``None``: never submitted), read in
+        chunks so that a huge fan-in streams."""
+        batch: list[JobKey] = []
+        for dep in self.stolos.dag.parents(*child):
+            batch.append((dep.app_name, dep.job_id))
+            if len(batch) == STATE_READ_CHUNK:
+                yield from self._states_of(batch)
+                batch = []
+        if batch:
+            yield from self._states_of(batch)
+
+    def _states_of(self, keys: list[JobKey]) -> Iterator[tuple[JobKey, State | None]]:
+        states = self.queue.get_states(keys)
+        for key in keys:
+            yield key, states.get(key)
+
+    def _bubble_down(self, parent: JobKey, worker: str | None) -> None:
+        """Wake every child of ``parent`` whose parents are now all complete."""
+        wake = [
+            WakeRequest(app, job_id, skip_reason=self._skip_reason(app, job_id))
+            for app, job_id in self._children(parent)
+            if self._all_parents_complete((app, job_id))
+        ]
+        if wake:
+            self.queue.wake(wake, worker=worker)
+
+    def _walk_descendants(
+        self,
+        root: JobKey,
+        state: State,
+        only_from: set[State],
+        message: str,
+        worker: str | None,
+    ) -> int:
+        """Set ``state`` on existing descendants in ``only_from``, breadth first; the walk
+        continues only through the ones it changed.  Returns how many changed."""
+        changed = 0
+        frontier: deque[JobKey] = deque([root])
+        seen = {root}
+        while frontier:
+            children = [c for c in self._children(frontier.popleft()) if c not in seen]
+            seen.update(children)
+            if not children:
+                continue
+            flags = self.queue.mark(children, state, only_from=only_from, message=message, worker=worker)
+            for child, flag in zip(children, flags, strict=True):
+                if flag:
+                    changed += 1
+                    frontier.append(child)
+        return changed
+
+    # --- reading ----------------------------------------------------------------------
+
+    def explain(self, app: str, job_id: str, limit: int = 20) -> dict[str, Any]:
+        """Why a job is or is not running: its record, each dependency group with its
+        parents' states, and what a user can do."""
+        self.stolos.parse_job_id(app, job_id)
+        record = self.queue.get(app, job_id)
+        groups: dict[str, GroupReport] = {}
+        keys_by_group: dict[str, list[JobKey]] = {}
+        for dep in self.stolos.dag.parents(app, job_id):
+            keys_by_group.setdefault(dep.group, []).append((dep.app_name, dep.job_id))
+        for name, keys in keys_by_group.items():
+            report = groups[name] = GroupReport(name, total=len(keys))
+            states = self.queue.get_states(keys)
+            incomplete = [(k, states.get(k)) for k in keys if states.get(k) is not State.COMPLETED]
+            report.parents = incomplete[:limit]
+        reason = self._skip_reason(app, job_id)
+        return {
+            "app": app,
+            "job_id": job_id,
+            "record": record,
+            "skip_reason": reason,
+            "groups": list(groups.values()),
+            "history": self.queue.history(app, job_id)[-10:] if record else [],
+            "advice": _advice(record.state if record else None, groups, reason),
+        }
+
+
+def _advice(state: State | None, groups: dict[str, GroupReport], skip_reason: str | None) -> str:
+    blocked = sum(len(g.parents) for g in groups.values())
+    if skip_reason:
+        return f"it fails valid_if_or ({skip_reason}); it will be skipped whenever it is queued"
+    if state is None:
+        return "it was never submitted: run `stolos submit APP JOB_ID`"
+    advice = {
+        State.PENDING: "it is known but not queued: it is queued when its parents complete, "
+        "or run `stolos submit --readd APP JOB_ID`",
+        State.QUEUED: "it is queued: a worker serving its app will take it "
+        "(is one running? `stolos worker -a APP`)",
+        State.RUNNING: "a worker is running it now",
+        State.WAITING: f"it waits for {blocked} incomplete parent job(s) listed above; "
+        "it is queued again when the last one completes",
+        State.COMPLETED: "it is done; `stolos reset APP JOB_ID` runs it again",
+        State.FAILED: "it failed all its attempts; fix the cause, then `stolos reset APP JOB_ID`",
+        State.SKIPPED: "it was skipped; `stolos reset` on the skipped parent (or on it) runs it again",
+        State.UPSTREAM_FAILED: "an ancestor failed; `stolos reset` on the failed ancestor "
+        "queues this job again once the ancestor completes",
+    }
+    return advice[state]
