@@ -23,6 +23,8 @@ from typing import IO, Any, Protocol
 from stolos.config.model import AppConfig
 from stolos.errors import JobFailed
 
+STDERR_FILENO = 2
+
 
 class JobType(Protocol):
     """A kind of job.  Instances are shared by all worker threads."""
@@ -83,8 +85,8 @@ class JobContext:
                     list(argv),
                     env=dict(env) if env is not None else self.environment(),
                     stdin=subprocess.DEVNULL,
-                    stdout=log if log else None,
-                    stderr=subprocess.STDOUT if log else None,
+                    stdout=log if log else STDERR_FILENO,  # no log: all output on stderr
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
             code = self._process.wait()
