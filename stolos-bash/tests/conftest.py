@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stolos.config.model import AppConfig
 from stolos.jobtypes import JobContext
 from stolos.options import resolve
-
 from stolos_bash import BashJobType
 from stolos_bash.plugin import OPTIONS_SCHEMA
 

@@ -16,7 +16,6 @@ from typing import Any
 from stolos.config.model import AppConfig
 from stolos.errors import ConfigError, JobFailed
 from stolos.jobtypes import JobContext
-
 from stolos_bash.template import KEY, CommandTemplate
 
 log = logging.getLogger(__name__)

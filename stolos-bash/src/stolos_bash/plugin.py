@@ -7,7 +7,6 @@ from typing import Any
 
 from stolos.hookspecs import hookimpl
 from stolos.plugins import Descriptor
-
 from stolos_bash.jobtype import BashJobType
 
 OPTIONS_SCHEMA: Mapping[str, Any] = {

@@ -77,10 +77,10 @@ class CommandTemplate:
 
 def _check_field(text: str, name: str, spec: str | None, conversion: str | None) -> None:
     field = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-    if not name.isidentifier():
-        problem = "positional fields are not supported" if not name or name.isdigit() else (
-            "attribute and index access are not supported"
-        )
+    if not name or name.isdigit():
+        problem = "positional fields are not supported"
+    elif not name.isidentifier():
+        problem = "attribute and index access are not supported"
     elif conversion or spec:
         problem = "format specs and conversions are not supported"
     else:
