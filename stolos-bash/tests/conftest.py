@@ -52,6 +52,7 @@ def make_job(tmp_path: Path, workdir: Path) -> MakeJob:
             attempt=1,
             log_path=tmp_path / "logs" / "job.log",
             options=resolved,
+            redirect_to_stderr=resolved["redirect_to_stderr"],
         )
         return BashJobType.from_options(resolved), job
 

@@ -16,9 +16,6 @@ def test_the_bash_job_type_is_listed_with_its_distribution_and_options() -> None
 
 def test_the_factory_builds_the_job_type_from_resolved_options() -> None:
     descriptor = PluginManager().get(Kind.JOB_TYPE, "bash")
-    options = resolve(
-        descriptor.options_schema,
-        environ={"STOLOS_BASH_CMD": "echo hi", "STOLOS_REDIRECT_TO_STDERR": "yes"},
-    )
-    assert descriptor.factory(options) == BashJobType(("echo", "hi"), redirect_to_stderr=True)
+    options = resolve(descriptor.options_schema, environ={"STOLOS_BASH_CMD": "echo hi"})
+    assert descriptor.factory(options) == BashJobType(("echo", "hi"))
     assert descriptor.factory(resolve(descriptor.options_schema)) == BashJobType()

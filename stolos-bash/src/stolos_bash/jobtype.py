@@ -27,20 +27,17 @@ BUILTIN_NAMES = ("app_name", "job_id")
 class BashJobType:
     """Runs ``bash -c <command>`` through :meth:`JobContext.run_process`.
 
-    ``extra_words`` are appended to every command; ``redirect_to_stderr`` leaves the
-    output on the worker's stderr instead of the job's log file.
+    ``extra_words`` are appended to every command.  Where the output goes is the
+    context's decision: the worker sets :attr:`JobContext.redirect_to_stderr` from this
+    job type's ``redirect_to_stderr`` option.
     """
 
     extra_words: tuple[str, ...] = ()
-    redirect_to_stderr: bool = False
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> BashJobType:
         """The plugin factory: build from the resolved options of ``OPTIONS_SCHEMA``."""
-        return cls(
-            extra_words=tuple(options["bash_cmd"]),
-            redirect_to_stderr=options["redirect_to_stderr"],
-        )
+        return cls(extra_words=tuple(options["bash_cmd"]))
 
     def check_app(self, app: AppConfig) -> Iterable[tuple[str, str]]:
         """Problems of the app's ``bash_cmd``: missing, empty, malformed, or a placeholder
@@ -66,8 +63,6 @@ class BashJobType:
     def run(self, job: JobContext) -> None:
         """Run the command; :class:`JobFailed` on a non-zero exit or a fatal signal."""
         command = self.command(job)
-        if self.redirect_to_stderr:
-            job.redirect_to_stderr = True  # run_process then leaves the output on stderr
         log.info("app %s job %s: bash -c %s", job.app_name, job.job_id, shlex.quote(command))
         code = job.run_process(["bash", "-c", command], env=job.environment())
         if code != 0:
