@@ -87,6 +87,10 @@ class UnknownApp(ConfigError):
     """An app name that the configuration does not define."""
 
 
+class UnknownJobType(ConfigError):
+    """An app's ``job_type`` names no installed job type (tolerated by query-only uses)."""
+
+
 class InvalidJobId(StolosError):
     """A job_id that does not match its app's template or fails a validator."""
 
@@ -123,7 +127,16 @@ class JobAlreadyQueued(StolosError):
     """A re-add was asked for a job that is queued or running."""
 
 
+class JobNotFound(StolosError):
+    """A job that was never submitted (the original's ``NoNodeError``)."""
+
+
+class Uninitialized(StolosError):
+    """``stolos.api`` was used before ``stolos.api.initialize()``."""
+
+
 # Names of the original project, kept for compatibility.
 StolosException = StolosError
 DAGMisconfigured = ConfigError
 CodeError = JobFailed
+NoNodeError = JobNotFound
