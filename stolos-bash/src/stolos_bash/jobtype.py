@@ -40,8 +40,13 @@ class BashJobType:
         return cls(extra_words=tuple(options["bash_cmd"]))
 
     def check_app(self, app: AppConfig) -> Iterable[tuple[str, str]]:
-        """Problems of the app's ``bash_cmd``: missing, empty, malformed, or a placeholder
-        that names neither ``app_name``, ``job_id`` nor an identifier of the app."""
+        """Problems of the app's ``bash_cmd`` beyond ``APP_SCHEMA``: missing, blank,
+        malformed, or a placeholder that names neither ``app_name``, ``job_id`` nor an
+        identifier of the app.  A wrong type or ``""`` is left to the schema, so that
+        ``stolos validate`` reports each problem once."""
+        value = app.get(KEY)
+        if KEY in app.raw and (not isinstance(value, str) or not value):
+            return []
         try:
             template = CommandTemplate.parse(_command_text(app))
             names = _allowed_names(app)
@@ -76,7 +81,9 @@ class BashJobType:
 def _command_text(app: AppConfig) -> str:
     text = app.get(KEY)
     if not isinstance(text, str) or not text.strip():
-        raise ConfigError("a bash app needs bash_cmd, a non-empty command string", key=KEY)
+        raise ConfigError(
+            "a bash app needs bash_cmd, the command to run; it is missing or blank", key=KEY
+        )
     return text
 
 

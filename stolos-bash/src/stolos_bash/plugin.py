@@ -36,7 +36,6 @@ APP_SCHEMA: Mapping[str, Any] = {
             "identifiers are replaced by shell-quoted values",
         },
     },
-    "required": ["bash_cmd"],
 }
 
 
