@@ -108,6 +108,9 @@ class TasksConfig(Mapping[str, AppConfig]):
                 file=self.source,
             ) from None
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._apps  # Mapping's default would turn UnknownApp into an error
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._apps)
 
