@@ -16,14 +16,24 @@ The scheduler owns the logic; the backend owns storage and atomicity (see
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stolos.config.model import AppConfig
-from stolos.errors import JobAlreadyQueued, LeaseLost, StolosError
-from stolos.queue import DEFAULT_PRIORITY, FINISHED, JobKey, Lease, QueueBackend, State, WakeRequest
+from stolos.errors import InvalidJobId, JobAlreadyQueued, LeaseLost, StolosError
+from stolos.queue import (
+    DEFAULT_PRIORITY,
+    FINISHED,
+    JobKey,
+    JobRecord,
+    Lease,
+    QueueBackend,
+    State,
+    WakeRequest,
+)
 
 if TYPE_CHECKING:
     from stolos.engine import Stolos
@@ -68,11 +78,25 @@ class _ParentScan:
 
 @dataclass
 class GroupReport:
-    """One dependency group of a job, for ``explain``."""
+    """One dependency group of a job, for ``explain``: how many of its parents are
+    complete, and the first incomplete ones with their states (``None``: never submitted)."""
 
     name: str
-    parents: list[tuple[JobKey, State | None]] = field(default_factory=list)
-    total: int = 0
+    parents: int = 0
+    complete: int = 0
+    incomplete: list[tuple[JobKey, State | None]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "parents": self.parents,
+            "complete": self.complete,
+            "incomplete": self.parents - self.complete,
+            "incomplete_parents": [
+                {"app": app, "job_id": job_id, "state": state.value if state else None}
+                for (app, job_id), state in self.incomplete
+            ],
+        }
 
 
 class Scheduler:
@@ -380,48 +404,127 @@ class Scheduler:
     # --- reading ----------------------------------------------------------------------
 
     def explain(self, app: str, job_id: str, limit: int = 20) -> dict[str, Any]:
-        """Why a job is or is not running: its record, each dependency group with its
-        parents' states, and what a user can do."""
-        self.stolos.parse_job_id(app, job_id)
+        """Why a job is or is not running, as JSON-able data: its record, its
+        ``valid_if_or`` verdict, each dependency group with its count of complete parents
+        and the first ``limit`` incomplete ones, its last transitions, and what a user can
+        do.  A job_id that does not parse is explained only if it was queued anyway."""
         record = self.queue.get(app, job_id)
-        groups: dict[str, GroupReport] = {}
-        keys_by_group: dict[str, list[JobKey]] = {}
-        for dep in self.stolos.dag.parents(app, job_id):
-            keys_by_group.setdefault(dep.group, []).append((dep.app_name, dep.job_id))
-        for name, keys in keys_by_group.items():
-            report = groups[name] = GroupReport(name, total=len(keys))
-            states = self.queue.get_states(keys)
-            incomplete = [(k, states.get(k)) for k in keys if states.get(k) is not State.COMPLETED]
-            report.parents = incomplete[:limit]
-        reason = self._skip_reason(app, job_id)
+        try:
+            self.stolos.parse_job_id(app, job_id)
+        except InvalidJobId as exc:
+            if record is None:
+                raise
+            invalid: str | None = exc.message
+            groups: list[GroupReport] = []
+            reason = None
+        else:
+            invalid = None
+            groups = self._group_reports(app, job_id, limit)
+            reason = self._skip_reason(app, job_id)
+        now = self.queue.now()
         return {
             "app": app,
             "job_id": job_id,
-            "record": record,
-            "skip_reason": reason,
-            "groups": list(groups.values()),
-            "history": self.queue.history(app, job_id)[-10:] if record else [],
-            "advice": _advice(record.state if record else None, groups, reason),
+            "state": record.state.value if record else None,
+            "attempts": record.attempts if record else 0,
+            "max_attempts": self.max_attempts(self.stolos.app(app)),
+            "last_error": record.last_error if record else None,
+            "log_path": record.log_path if record else None,
+            "priority": record.priority if record else None,
+            "not_before": record.not_before if record else None,
+            "lease_owner": record.lease_owner if record else None,
+            "lease_expires": record.lease_expires if record else None,
+            "updated_at": record.updated_at if record else None,
+            "invalid_job_id": invalid,
+            "valid_if_or": {
+                "configured": self.stolos.app(app).valid_if_or is not None,
+                "passes": reason is None,
+                "reason": reason,
+            },
+            "groups": [g.to_dict() for g in groups],
+            "history": [
+                {"at": t.at, "state": t.state.value, "worker": t.worker,
+                 "attempt": t.attempt, "message": t.message}
+                for t in (self.queue.history(app, job_id)[-10:] if record else [])
+            ],
+            "advice": _advice(record, groups, reason, invalid, now),
         }
 
+    def _group_reports(self, app: str, job_id: str, limit: int) -> list[GroupReport]:
+        """Parents per dependency group with their states, streamed in chunks."""
+        groups: dict[str, GroupReport] = {}
+        batch: list[Any] = []
 
-def _advice(state: State | None, groups: dict[str, GroupReport], skip_reason: str | None) -> str:
-    blocked = sum(len(g.parents) for g in groups.values())
+        def count(deps: list[Any]) -> None:
+            states = self.queue.get_states([(d.app_name, d.job_id) for d in deps])
+            for dep in deps:
+                key = (dep.app_name, dep.job_id)
+                report = groups.setdefault(dep.group, GroupReport(dep.group))
+                report.parents += 1
+                if states.get(key) is State.COMPLETED:
+                    report.complete += 1
+                elif len(report.incomplete) < limit:
+                    report.incomplete.append((key, states.get(key)))
+
+        for dep in self.stolos.dag.parents(app, job_id):
+            batch.append(dep)
+            if len(batch) == STATE_READ_CHUNK:
+                count(batch)
+                batch = []
+        count(batch)
+        return list(groups.values())
+
+
+def _when(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+
+
+def _advice(
+    record: JobRecord | None,
+    groups: list[GroupReport],
+    skip_reason: str | None,
+    invalid: str | None,
+    now: float,
+) -> str:
+    """One sentence: what the job's state means and what a user can do about it."""
+    incomplete = sum(g.parents - g.complete for g in groups)
+    unsubmitted = [k for g in groups for k, state in g.incomplete if state is None]
+    failed = [k for g in groups for k, state in g.incomplete
+              if state in (State.FAILED, State.UPSTREAM_FAILED)]
+    if invalid:
+        return f"its job_id does not parse ({invalid}); it can never run"
     if skip_reason:
-        return f"it fails valid_if_or ({skip_reason}); it will be skipped whenever it is queued"
-    if state is None:
-        return "it was never submitted: run `stolos submit APP JOB_ID`"
+        return f"it fails valid_if_or ({skip_reason}); it is skipped whenever it is queued"
+    if record is None:
+        return "it was never submitted; `stolos submit APP JOB_ID` queues it and its parents"
+    state = record.state
+    if state is State.QUEUED and record.not_before and record.not_before > now:
+        return (f"attempt {record.attempts} failed; it is queued for a retry "
+                f"not before {_when(record.not_before)}")
+    if state is State.QUEUED and incomplete:
+        return (f"it is queued; a worker that takes it will queue its {incomplete} incomplete "
+                "parent job(s) and park it until they complete")
+    if state is State.WAITING and unsubmitted:
+        (papp, pjob) = unsubmitted[0]
+        return (f"it waits for {incomplete} incomplete parent job(s), some never submitted; "
+                f"`stolos submit {papp} {pjob}` queues one")
+    if state is State.UPSTREAM_FAILED and failed:
+        (papp, pjob) = failed[0]
+        return (f"its ancestor failed: fix it, then `stolos reset {papp} {pjob}` "
+                "(this job is queued again once that one completes)")
     advice = {
         State.PENDING: "it is known but not queued: it is queued when its parents complete, "
-        "or run `stolos submit --readd APP JOB_ID`",
+        "or run `stolos reset APP JOB_ID`",
         State.QUEUED: "it is queued: a worker serving its app will take it "
         "(is one running? `stolos worker -a APP`)",
-        State.RUNNING: "a worker is running it now",
-        State.WAITING: f"it waits for {blocked} incomplete parent job(s) listed above; "
+        State.RUNNING: f"worker {record.lease_owner} is running it (attempt {record.attempts})",
+        State.WAITING: f"it waits for {incomplete} incomplete parent job(s) listed above; "
         "it is queued again when the last one completes",
-        State.COMPLETED: "it is done; `stolos reset APP JOB_ID` runs it again",
-        State.FAILED: "it failed all its attempts; fix the cause, then `stolos reset APP JOB_ID`",
-        State.SKIPPED: "it was skipped; `stolos reset` on the skipped parent (or on it) runs it again",
+        State.COMPLETED: "it is done; `stolos reset APP JOB_ID` runs it and its descendants again",
+        State.FAILED: f"it failed all {record.attempts} attempt(s); fix the cause, then "
+        "`stolos reset APP JOB_ID`",
+        State.SKIPPED: "it was skipped; `stolos reset` on the skipped ancestor (or on it) "
+        "runs it again",
         State.UPSTREAM_FAILED: "an ancestor failed; `stolos reset` on the failed ancestor "
         "queues this job again once the ancestor completes",
     }
