@@ -301,6 +301,26 @@ def test_values_must_be_what_the_validator_gives(make_stolos: MakeStolos) -> Non
     )
 
 
+def test_values_of_identifiers_without_validator_must_be_strings(make_stolos: MakeStolos) -> None:
+    """Parsed job_ids give such identifiers as text: an int would silently match nothing."""
+    targeted = {"job_id": "{date}_{target}", "job_type": "noop"}
+    apps = {
+        "p": targeted,
+        "c": {**targeted, "depends_on": {"app_name": ["p"], "target": [3, "x"]}},
+        "r": {**targeted, "autofill_values": {"target": "1:4"}},
+        "v": {**targeted, "valid_if_or": {"target": [7, "y"]}},
+    }
+    problems = check(make_stolos, apps)
+    assert problem_at(problems, "c", "depends_on.target").message == (
+        "value 3 is an int but target has no validator, so job_ids give it as the string '3'; "
+        'write "3" or add a target validator'
+    )
+    message = problem_at(problems, "r", "autofill_values.target").message
+    assert message.startswith("the range '1:4' gives ints, but target has no validator")
+    assert "value 7 is an int" in problem_at(problems, "v", "valid_if_or.target").message
+    assert len(problems) == 3
+
+
 def test_values_the_validator_rejects(make_stolos: MakeStolos) -> None:
     apps = {"p": DATED, "c": {**DATED, "depends_on": {"app_name": ["p"], "date": [20141345]}}}
     message = problem_at(check(make_stolos, apps), "c", "depends_on.date").message

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ import networkx as nx
 from jsonschema.exceptions import ValidationError, best_match
 
 from stolos.config.model import DEFAULT_JOB_TYPE, AppConfig, TasksConfig
-from stolos.config.schema import APP_SCHEMA
+from stolos.config.schema import APP_SCHEMA, RANGE_PATTERN
 from stolos.dag.graph import build_app_graph
 from stolos.dag.groups import iter_groups, parent_apps
 from stolos.errors import (
@@ -176,24 +177,51 @@ class _Validation:
 
     # --- per-app keys -------------------------------------------------------------------
 
+    def _from_job_id(self, identifier: str, value: Any) -> Any:
+        """What a job_id that carries ``value`` gives for ``identifier`` once parsed and
+        validated (parsing yields text; an identifier without a validator stays text)."""
+        return self.validators.validate(identifier, str(value))
+
+    def _mismatch(self, identifier: str, value: Any, typed: Any) -> str:
+        if identifier not in self.validators:
+            return (f"value {value!r} is {_a_type(value)} but {identifier} has no validator, so "
+                    f"job_ids give it as the string {typed!r}; write {_json(typed)} or add a "
+                    f"{identifier} validator")
+        if type(typed) is not type(value):
+            return (f"value {value!r} is {_a_type(value)} but the {identifier} validator gives "
+                    f"{typed!r} ({_a_type(typed)}); write {_json(typed)}")
+        return (f"value {value!r} is not what the {identifier} validator gives ({typed!r}); "
+                f"write {_json(typed)}")
+
     def _check_value(self, app: str, key: str, identifier: str, value: Any) -> None:
-        """A configured identifier value must be exactly what the validator produces,
-        since parsed job_ids are compared with it after validation."""
+        """A configured identifier value must be exactly what a job_id carrying it gives,
+        since parsed and validated job_ids are compared with it."""
         if isinstance(value, (list, dict)) or value is None:
             return  # the schema reports the type
         try:
-            typed = self.validators.validate(identifier, value)
+            typed = self._from_job_id(identifier, value)
         except InvalidJobId as exc:
             self.add(f"value {value!r} is rejected by the {identifier} validator: {exc.message}",
                      app, key)
             return
         if typed != value:
-            if type(typed) is not type(value):
-                detail = (f"value {value!r} is {_a_type(value)} but the {identifier} validator "
-                          f"gives {typed!r} ({_a_type(typed)})")
-            else:
-                detail = f"value {value!r} is not what the {identifier} validator gives ({typed!r})"
-            self.add(f"{detail}; write {_json(typed)}", app, key)
+            self.add(self._mismatch(identifier, value, typed), app, key)
+
+    def _check_range(self, app: str, key: str, identifier: str, text: str) -> None:
+        """A range gives ints: job_ids must give the identifier as an int too."""
+        start = int(text.split(":")[0])
+        try:
+            typed = self._from_job_id(identifier, start)
+        except InvalidJobId as exc:
+            self.add(f"range {text!r}: {start} is rejected by the {identifier} validator: "
+                     f"{exc.message}", app, key)
+            return
+        if typed != start:
+            fix = (f"{identifier} has no validator, so job_ids give it as a string; add a "
+                   f"{identifier} validator that returns ints" if identifier not in self.validators
+                   else f"the {identifier} validator gives {typed!r} for {str(start)!r}; "
+                   "list the values instead")
+            self.add(f"the range {text!r} gives ints, but {fix}", app, key)
 
     def _check_autofill_values(self, app: AppConfig) -> None:
         template = self.templates[app.name]
@@ -207,6 +235,8 @@ class _Validation:
             elif isinstance(values, list):
                 for value in values:
                     self._check_value(app.name, key, identifier, value)
+            elif isinstance(values, str) and re.fullmatch(RANGE_PATTERN, values):
+                self._check_range(app.name, key, identifier, values)
 
     def _check_valid_if_or(self, app: AppConfig) -> None:
         template = self.templates[app.name]
@@ -223,11 +253,22 @@ class _Validation:
                     f"{template.template!r}", app.name, key)
             elif isinstance(values, list):
                 for value in values:
-                    try:
-                        self.validators.validate(identifier, value)
-                    except InvalidJobId as exc:
-                        self.add(f"value {value!r} is rejected by the {identifier} validator: "
-                                 f"{exc.message}", app.name, key)
+                    self._check_allowed_value(app.name, key, identifier, value)
+
+    def _check_allowed_value(self, app: str, key: str, identifier: str, value: Any) -> None:
+        """An allowed value is validated and compared with the job_id's validated value,
+        so it must validate, and to what a job_id carrying it gives."""
+        if isinstance(value, (list, dict)) or value is None:
+            return  # the schema reports the type
+        try:
+            allowed = self.validators.validate(identifier, value)
+            typed = self._from_job_id(identifier, value)
+        except InvalidJobId as exc:
+            self.add(f"value {value!r} is rejected by the {identifier} validator: {exc.message}",
+                     app, key)
+            return
+        if allowed != typed:
+            self.add(self._mismatch(identifier, allowed, typed), app, key)
 
     def _check_job_type(self, app: AppConfig) -> None:
         name = app.raw.get("job_type", DEFAULT_JOB_TYPE)
