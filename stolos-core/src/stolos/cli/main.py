@@ -114,8 +114,9 @@ def main() -> None:
 
 # Command modules register themselves on ``cli``; one module per command group.
 from stolos.cli import inspect as _inspect  # noqa: E402
+from stolos.cli import jobs as _jobs  # noqa: E402
 from stolos.cli import run as _run  # noqa: E402
 
-for _module in (_inspect, _run):
+for _module in (_inspect, _jobs, _run):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
