@@ -1,0 +1,455 @@
+"""The ``redis`` queue backend: the queue-backend contract on Redis, one Lua script per step.
+
+Each method that changes one job is one script, atomic on the keys of that job's app
+(see :mod:`stolos_redis.keys`), run in one round trip: ``enqueue``, ``readd``, ``renew``,
+``park``, ``finish``, ``retry``, ``release``, and ``claim`` on one app.  Methods on many
+jobs (``wake``, ``mark``, ``get_states``) send one script call (or command) per app in
+one pipeline: one round trip whatever the number of jobs.  Every lease write names its
+fencing token, a per-app counter; every time is the Redis server's (``TIME`` inside the
+scripts), so workers on different machines share one clock.
+
+Every call goes through :meth:`Connection.call`: while Redis is unreachable it retries
+for ``qb_redis_retry_seconds``, so the scripts are written to be repeated safely (a
+repeated finish, park or retry whose first reply was lost succeeds as the first did).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from itertools import islice
+from typing import Any, TypeVar
+
+from stolos.errors import LeaseLost, StolosError
+from stolos.queue.contract import JobKey, QueueBackend
+from stolos.queue.records import (
+    DEFAULT_PRIORITY,
+    FINISHED,
+    JobRecord,
+    Lease,
+    State,
+    Transition,
+    WakeRequest,
+)
+from stolos_redis import codec
+from stolos_redis.connection import Connection, connect
+from stolos_redis.keys import Layout
+from stolos_redis.scripts import ScriptCall, Scripts
+
+T = TypeVar("T")
+
+BATCH = 500
+"""Jobs per script call of ``wake`` and ``mark``: bounds how long one script holds Redis."""
+MAX_PRIORITY = 2**53
+"""Priorities are exact queue scores: integers of magnitude below 2**53."""
+STAMP_DIGITS = 16
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _seconds(value: float) -> str:
+    return repr(float(value))
+
+
+class RedisQueueBackend(QueueBackend):
+    """Job records and per-app priority queues in Redis (or a Redis Cluster)."""
+
+    name = "redis"
+
+    def __init__(self, connection: Connection, *, prefix: str = "stolos:") -> None:
+        self.connection = connection
+        self.layout = Layout(prefix)
+        self._scripts: Scripts | None = None
+        self._registered: set[str] = set()
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> RedisQueueBackend:
+        """The backend described by resolved ``qb_redis_*`` options."""
+        connection = connect(
+            url=options.get("qb_redis_url"),
+            host=options["qb_redis_host"],
+            port=options["qb_redis_port"],
+            db=options["qb_redis_db"],
+            socket_timeout=options["qb_redis_socket_timeout"],
+            retry_seconds=options["qb_redis_retry_seconds"],
+            cluster=options["qb_redis_cluster"],
+        )
+        return cls(connection, prefix=options["qb_redis_prefix"])
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def _run(self, what: str, operation: Callable[[Scripts], T]) -> T:
+        """Run ``operation`` with the scripts of the current client, retried as one unit."""
+
+        def bound() -> T:
+            client = self.connection.client
+            if self._scripts is None or self._scripts.client is not client:
+                self._scripts = Scripts(client)
+            return operation(self._scripts)
+
+        return self.connection.call(bound, what=what)
+
+    def _script(self, what: str, app: str, args: Sequence[str | int]) -> Any:
+        call = ScriptCall(what, self.layout.app(app), args)
+        return self._run(what, lambda scripts: scripts.run(call))
+
+    def _register(self, apps: Iterable[str]) -> None:
+        """Add apps to the registry (another slot than their jobs, so a separate,
+        idempotent step, done before their first job exists and once per process)."""
+        new = set(apps) - self._registered
+        if new:
+            self._run("register apps", lambda s: s.client.sadd(self.layout.registry, *new))
+            self._registered |= new
+
+    def _apps(self, scripts: Scripts) -> list[str]:
+        return sorted(scripts.client.smembers(self.layout.registry))
+
+    @staticmethod
+    def _priority(app: str, job_id: str, priority: int) -> str:
+        if (
+            isinstance(priority, bool)
+            or not isinstance(priority, int)
+            or not (-MAX_PRIORITY < priority < MAX_PRIORITY)
+        ):
+            raise StolosError(
+                f"job {job_id!r}: priority {priority!r} must be an integer between "
+                f"-2**53 and 2**53",
+                app=app,
+                key="priority",
+            )
+        return str(priority)
+
+    @staticmethod
+    def _held(lease: Lease, reply: Sequence[Any]) -> Sequence[Any]:
+        if reply[0] == "lost":
+            raise LeaseLost(
+                f"job {lease.job_id!r}: lease {lease.token} of {lease.worker} is no longer "
+                f"held: {reply[1]}",
+                app=lease.app,
+            )
+        return reply
+
+    # --- submission ---------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        app: str,
+        job_id: str,
+        *,
+        priority: int = DEFAULT_PRIORITY,
+        queue: bool = True,
+        skip_reason: str | None = None,
+        worker: str | None = None,
+    ) -> tuple[bool, State]:
+        args = [
+            job_id,
+            self._priority(app, job_id, priority),
+            "1" if queue else "0",
+            codec.optional(skip_reason),
+            codec.optional(worker),
+        ]
+        self._register([app])
+        created, state = self._script("enqueue", app, args)
+        return bool(created), State(state)
+
+    def readd(
+        self,
+        app: str,
+        job_id: str,
+        *,
+        priority: int = DEFAULT_PRIORITY,
+        skip_reason: str | None = None,
+        worker: str | None = None,
+    ) -> State | None:
+        args = [
+            job_id,
+            self._priority(app, job_id, priority),
+            codec.optional(skip_reason),
+            codec.optional(worker),
+        ]
+        self._register([app])
+        before = self._script("readd", app, args)
+        return State(before) if before else None
+
+    def wake(self, requests: Sequence[WakeRequest], *, worker: str | None = None) -> list[State]:
+        by_app: dict[str, list[int]] = {}
+        for i, request in enumerate(requests):
+            self._priority(request.app, request.job_id, request.priority)
+            by_app.setdefault(request.app, []).append(i)
+        calls: list[ScriptCall] = []
+        owners: list[list[int]] = []
+        for app, indexes in by_app.items():
+            for chunk in _chunks(indexes, BATCH):
+                args: list[str | int] = [codec.optional(worker)]
+                for i in chunk:
+                    r = requests[i]
+                    args += [r.job_id, str(r.priority), codec.optional(r.skip_reason)]
+                calls.append(ScriptCall("wake", self.layout.app(app), args))
+                owners.append(chunk)
+        if not calls:
+            return []
+        self._register(by_app)
+        replies = self._run("wake", lambda scripts: scripts.run_many(calls))
+        states: list[State] = [State.QUEUED] * len(requests)
+        for chunk, reply in zip(owners, replies, strict=True):
+            for i, state in zip(chunk, reply, strict=True):
+                states[i] = State(state)
+        return states
+
+    def mark(
+        self,
+        keys: Sequence[JobKey],
+        state: State,
+        *,
+        only_from: Iterable[State],
+        message: str | None = None,
+        worker: str | None = None,
+    ) -> list[bool]:
+        if state is State.RUNNING:
+            raise ValueError("mark cannot make a job running: only claim gives a lease")
+        allowed = ",".join(State(s).value for s in only_from)
+        if not allowed:
+            return [False] * len(keys)
+        by_app: dict[str, list[int]] = {}
+        for i, (app, _) in enumerate(keys):
+            by_app.setdefault(app, []).append(i)
+        calls: list[ScriptCall] = []
+        owners: list[list[int]] = []
+        for app, indexes in by_app.items():
+            for chunk in _chunks(indexes, BATCH):
+                args = [
+                    State(state).value,
+                    allowed,
+                    codec.optional(message),
+                    codec.optional(worker),
+                    *(keys[i][1] for i in chunk),
+                ]
+                calls.append(ScriptCall("mark", self.layout.app(app), args))
+                owners.append(chunk)
+        if not calls:
+            return []
+        replies = self._run("mark", lambda scripts: scripts.run_many(calls))
+        changed = [False] * len(keys)
+        for chunk, reply in zip(owners, replies, strict=True):
+            for i, flag in zip(chunk, reply, strict=True):
+                changed[i] = flag == 1
+        return changed
+
+    # --- claiming and finishing ---------------------------------------------------------
+
+    def claim(
+        self, worker: str, lease_seconds: float, apps: Sequence[str] | None = None
+    ) -> Lease | None:
+        """One round trip for one app.  For several apps (or all: one more round trip to
+        read the registry), one pipelined look at every app's queue heads and leases
+        ranks them, then apps are tried best first, usually once."""
+        if apps is not None and not apps:
+            return None
+        args = [worker, _seconds(lease_seconds)]
+
+        def claim_first(scripts: Scripts) -> Lease | None:
+            candidates = list(apps) if apps is not None else self._apps(scripts)
+            if len(candidates) > 1:
+                candidates = self._by_urgency(scripts, candidates)
+            for app in candidates:
+                reply = scripts.run(ScriptCall("claim", self.layout.app(app), args))
+                if reply:
+                    return codec.lease(app, worker, reply)
+            return None
+
+        return self._run("claim", claim_first)
+
+    def _by_urgency(self, scripts: Scripts, apps: Sequence[str]) -> list[str]:
+        """Apps with an expired lease first, then by queue head (priority, then age, by
+        the server-clock stamp that starts every queue member); apps with nothing to
+        claim are left out.  A delayed job that became due ranks after every head (its
+        priority is only known once its app's claim script moves it into the queue)."""
+        pipe = scripts.client.pipeline(transaction=False)
+        pipe.time()
+        app_keys = [self.layout.app(app) for app in apps]
+        for keys in app_keys:
+            pipe.zrange(keys.leases, 0, 0, withscores=True)
+            pipe.zrange(keys.delayed, 0, 0, withscores=True)
+            pipe.zrange(keys.queue, 0, 0, withscores=True)
+        replies = pipe.execute()
+        seconds, micros = replies[0]
+        now = seconds + micros / 1e6
+        ranked: list[tuple[tuple[int, float, str], str]] = []
+        for i, app in enumerate(apps):
+            leases, delayed, head = replies[1 + 3 * i : 4 + 3 * i]
+            if leases and leases[0][1] <= now:
+                ranked.append(((0, 0.0, ""), app))
+            elif head:
+                member, priority = head[0]
+                ranked.append(((1, priority, member[:STAMP_DIGITS]), app))
+            elif delayed and delayed[0][1] <= now:
+                ranked.append(((2, 0.0, ""), app))
+        return [app for _, app in sorted(ranked)]
+
+    def renew(self, lease: Lease, lease_seconds: float) -> Lease:
+        reply = self._script(
+            "renew", lease.app, [lease.job_id, str(lease.token), _seconds(lease_seconds)]
+        )
+        return replace(lease, expires=float(self._held(lease, reply)[1]))
+
+    def park(self, lease: Lease, *, message: str | None = None) -> State:
+        reply = self._script(
+            "park", lease.app, [lease.job_id, str(lease.token), codec.optional(message)]
+        )
+        return State(self._held(lease, reply)[1])
+
+    def finish(
+        self,
+        lease: Lease,
+        state: State,
+        *,
+        message: str | None = None,
+        log_path: str | None = None,
+    ) -> Lease:
+        if state not in FINISHED:
+            raise ValueError(f"finish needs a finished state, not {State(state).value!r}")
+        args = [
+            lease.job_id,
+            str(lease.token),
+            state.value,
+            codec.optional(message),
+            codec.optional(log_path),
+        ]
+        self._held(lease, self._script("finish", lease.app, args))
+        return replace(lease, state=state)
+
+    def retry(
+        self,
+        lease: Lease,
+        *,
+        not_before: float | None,
+        message: str | None = None,
+        log_path: str | None = None,
+    ) -> None:
+        args = [
+            lease.job_id,
+            str(lease.token),
+            codec.optional(None if not_before is None else _seconds(not_before)),
+            codec.optional(message),
+            codec.optional(log_path),
+        ]
+        self._held(lease, self._script("retry", lease.app, args))
+
+    def release(self, lease: Lease) -> None:
+        self._script("release", lease.app, [lease.job_id, str(lease.token)])
+
+    # --- reading ------------------------------------------------------------------------
+
+    def now(self) -> float:
+        seconds, micros = self._run("now", lambda s: s.client.time())
+        return float(seconds) + micros / 1e6
+
+    def get(self, app: str, job_id: str) -> JobRecord | None:
+        key = self.layout.app(app).job(job_id)
+        fields = self._run("get", lambda s: s.client.hgetall(key))
+        return codec.job_record(app, job_id, fields) if fields else None
+
+    def get_states(self, keys: Sequence[JobKey]) -> dict[JobKey, State]:
+        keys = list(keys)
+        if not keys:
+            return {}
+
+        def read(scripts: Scripts) -> list[str | None]:
+            pipe = scripts.client.pipeline(transaction=False)
+            for app, job_id in keys:
+                pipe.hget(self.layout.app(app).job(job_id), "state")
+            return list(pipe.execute())
+
+        states = self._run("get_states", read)
+        found = zip(keys, states, strict=True)
+        return {key: State(state) for key, state in found if state is not None}
+
+    def history(self, app: str, job_id: str) -> list[Transition]:
+        key = self.layout.app(app).history(job_id)
+        entries = self._run("history", lambda s: s.client.lrange(key, 0, -1))
+        return [codec.transition(entry) for entry in entries]
+
+    def list_jobs(
+        self,
+        app: str | None = None,
+        states: Iterable[State] | None = None,
+        limit: int | None = None,
+    ) -> list[JobRecord]:
+        """Reads the per-state indexes (sorted by job_id) of each app, then the records:
+        two round trips (three for all apps), never a scan of the key space."""
+        wanted = [State(s) for s in states] if states is not None else list(State)
+        if not wanted:
+            return []
+
+        def read(scripts: Scripts) -> list[JobRecord]:
+            apps = [app] if app is not None else self._apps(scripts)
+            pipe = scripts.client.pipeline(transaction=False)
+            for name in apps:
+                keys = self.layout.app(name)
+                for state in wanted:
+                    if limit is None:
+                        pipe.zrangebylex(keys.state(state), "-", "+")
+                    else:
+                        pipe.zrangebylex(keys.state(state), "-", "+", start=0, num=limit)
+            found = iter(pipe.execute())
+            selected: list[tuple[str, str]] = []
+            for name in apps:
+                ids = sorted(job_id for _ in wanted for job_id in next(found))
+                selected += [(name, job_id) for job_id in ids]
+            selected = selected[:limit] if limit is not None else selected
+            return self._records(scripts, selected, set(wanted))
+
+        return self._run("list_jobs", read)
+
+    def _records(
+        self, scripts: Scripts, keys: Sequence[JobKey], states: set[State]
+    ) -> list[JobRecord]:
+        """The records of ``keys`` in one round trip, keeping those still in ``states``."""
+        pipe = scripts.client.pipeline(transaction=False)
+        for app, job_id in keys:
+            pipe.hgetall(self.layout.app(app).job(job_id))
+        records = [
+            codec.job_record(app, job_id, fields)
+            for (app, job_id), fields in zip(keys, pipe.execute(), strict=True)
+            if fields
+        ]
+        return [record for record in records if record.state in states]
+
+    def counts(self, app: str | None = None) -> dict[str, dict[State, int]]:
+        def read(scripts: Scripts) -> dict[str, dict[State, int]]:
+            apps = [app] if app is not None else self._apps(scripts)
+            pipe = scripts.client.pipeline(transaction=False)
+            for name in apps:
+                keys = self.layout.app(name)
+                for state in State:
+                    pipe.zcard(keys.state(state))
+            sizes = iter(pipe.execute())
+            result: dict[str, dict[State, int]] = {}
+            for name in apps:
+                per_state = {state: n for state in State if (n := next(sizes))}
+                if per_state:
+                    result[name] = per_state
+            return result
+
+        return self._run("counts", read)
+
+    def queue_size(self, app: str, *, queued: bool = True, taken: bool = True) -> int:
+        keys = self.layout.app(app)
+
+        def read(scripts: Scripts) -> int:
+            pipe = scripts.client.pipeline(transaction=False)
+            pipe.zcard(keys.queue)
+            pipe.zcard(keys.delayed)
+            pipe.zcard(keys.state(State.RUNNING))
+            in_queue, delayed, running = pipe.execute()
+            return (in_queue + delayed if queued else 0) + (running if taken else 0)
+
+        return self._run("queue_size", read)
+
+    def close(self) -> None:
+        self.connection.close()
+        self._scripts = None
