@@ -166,7 +166,7 @@ class SQLiteBackend(QueueBackend):
                 f"cannot open the SQLite database: {exc}", file=self.path
             ) from exc
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
+            self._use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             self._create_schema(conn)
         except sqlite3.Error as exc:
@@ -178,6 +178,19 @@ class SQLiteBackend(QueueBackend):
         with self._connections_lock:
             self._connections.add(conn)
         return conn
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch a new file to WAL.  The switch needs the file to itself and, unlike
+        other statements, fails at once instead of waiting, so retry until
+        ``busy_timeout`` while other processes are opening the same new file."""
+        deadline = time.monotonic() + self.busy_timeout
+        while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         """Create the tables once; safe when several processes open a new file at once."""
