@@ -34,6 +34,11 @@ PIPELINE: dict[str, Any] = {
 }
 
 
+# The environment's console script, else the module (both end in the same main()).
+_SCRIPT = Path(sys.executable).with_name("stolos")
+STOLOS_ARGV = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "stolos"]
+
+
 class StolosCli:
     """A configuration file and the environment that points ``stolos`` at it."""
 
@@ -59,9 +64,9 @@ class StolosCli:
     def run(
         self, *args: str, env: Mapping[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``python -m stolos`` as a real process, as a user would."""
+        """Run ``stolos`` as a real process, as a user would."""
         return subprocess.run(
-            [sys.executable, "-m", "stolos", *args],
+            [*STOLOS_ARGV, *args],
             env={**os.environ, **self.env, **(env or {})},
             capture_output=True, text=True, timeout=60, check=False,
         )

@@ -85,7 +85,7 @@ def get_stolos(ctx: click.Context | None = None) -> Stolos:
 def run_guarded(command: click.Command, args: list[str] | None = None, prog: str | None = None) -> None:
     """Run a click command; a ``StolosError`` becomes one message and exit code 1."""
     try:
-        command.main(args=args, prog_name=prog, standalone_mode=False)
+        code = command.main(args=args, prog_name=prog, standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -99,6 +99,8 @@ def run_guarded(command: click.Command, args: list[str] | None = None, prog: str
         sys.exit(EXIT_ERROR)
     except BrokenPipeError:
         sys.exit(EXIT_ERROR)
+    if isinstance(code, int) and code:  # without standalone mode click returns ctx.exit(code)
+        sys.exit(code)
 
 
 def main() -> None:
