@@ -28,8 +28,9 @@ class State(str, Enum):
 
 
 FINISHED = frozenset({State.COMPLETED, State.FAILED, State.SKIPPED, State.UPSTREAM_FAILED})
-TAKEN = frozenset({State.RUNNING})
 """States in which a job holds no place in a queue and needs no worker."""
+TAKEN = frozenset({State.RUNNING})
+"""States that ``queue_size(taken=True)`` counts: a worker holds the job to run it."""
 
 COMPAT: dict[State, str] = {
     State.PENDING: "pending",
