@@ -152,7 +152,7 @@ def get_children(
             yield dep.app_name, dep.job_id
 
 
-def build_dag(validate: bool = False) -> nx.MultiDiGraph:
+def build_dag(validate: bool = False) -> nx.MultiDiGraph[str]:
     """The app graph: one node per app, one edge per (parent, child, group).  The
     configuration is always validated when loaded, so ``validate`` adds nothing."""
     return get_stolos().dag.graph  # type: ignore[no-any-return]
@@ -163,7 +163,7 @@ def topological_sort(pairs: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ..
     return get_stolos().dag.topological_sort(pairs)  # type: ignore[no-any-return]
 
 
-def visualize_dag(path: str | Path = "stolos-dag.dot", dg: nx.MultiDiGraph | None = None) -> Path:
+def visualize_dag(path: str | Path = "stolos-dag.dot", dg: nx.MultiDiGraph[str] | None = None) -> Path:
     """Write the app graph (or ``dg``) as a Graphviz DOT file and return its path.  Unlike
     the original, nothing is rendered, run or opened: ``dot -Tsvg`` the file yourself, or
     use ``stolos graph --format svg``."""

@@ -89,7 +89,7 @@ def _created(stolos: Stolos, app: str, job_id: str, state: State) -> str:
         return f"skipped ({record.last_error if record else 'valid_if_or'})"
     if state is State.PENDING:
         return "pending (known, not queued)"
-    return state.value
+    return str(state.value)
 
 
 # --- formatting ---------------------------------------------------------------------------

@@ -16,8 +16,11 @@ from collections.abc import Sequence
 
 import click
 
-from stolos.cli.jobs import submit_jobs
+# The cli package is entered through main, which registers every command module.
 from stolos.cli.main import run_guarded
+
+# isort: split
+from stolos.cli.jobs import submit_jobs
 from stolos.engine import Stolos
 
 MULTI_VALUE_OPTIONS = {"-a", "--app_name", "-j", "--job_id"}

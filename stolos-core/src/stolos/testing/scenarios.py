@@ -174,11 +174,16 @@ class SchedulerScenarios:
         check_order(stolos, ran)
 
     def test_fan_out_one_parent_queues_every_autofill_child(self, make_stolos: MakeStolos) -> None:
-        stolos = make_stolos({
-            "p": app(),
-            "c": app("{date}_{client}", {"app_name": ["p"]},
-                     autofill_values={"client": ["c1", "c2", "c3"]}),
-        })
+        stolos = make_stolos(
+            {
+                "p": app(),
+                "c": app(
+                    "{date}_{client}",
+                    {"app_name": ["p"]},
+                    autofill_values={"client": ["c1", "c2", "c3"]},
+                ),
+            }
+        )
         stolos.scheduler.submit([("p", DATE)])
         ran = drain(stolos)
         assert ran[0] == ("p", DATE)
@@ -190,10 +195,12 @@ class SchedulerScenarios:
         self, make_stolos: MakeStolos, submit_child: bool
     ) -> None:
         clients = [f"c{i}" for i in range(5)]
-        stolos = make_stolos({
-            "p": app("{date}_{client}", autofill_values={"client": clients}),
-            "c": app(depends_on={"app_name": ["p"], "client": "all"}),
-        })
+        stolos = make_stolos(
+            {
+                "p": app("{date}_{client}", autofill_values={"client": clients}),
+                "c": app(depends_on={"app_name": ["p"], "client": "all"}),
+            }
+        )
         parents = [("p", f"{DATE}_{c}") for c in clients]
         stolos.scheduler.submit([("c", DATE)] if submit_child else parents)
         ran = drain(stolos)
@@ -203,11 +210,15 @@ class SchedulerScenarios:
 
     def test_bubble_up_through_many_missing_ancestors(self, make_stolos: MakeStolos) -> None:
         clients = ["c1", "c2", "c3", "c4"]
-        stolos = make_stolos({
-            "g": app("{date}_{client}", autofill_values={"client": clients}),
-            "p": app("{date}_{client}", {"app_name": ["g"]}, autofill_values={"client": clients}),
-            "c": app(depends_on={"app_name": ["p"], "client": "all"}),
-        })
+        stolos = make_stolos(
+            {
+                "g": app("{date}_{client}", autofill_values={"client": clients}),
+                "p": app(
+                    "{date}_{client}", {"app_name": ["g"]}, autofill_values={"client": clients}
+                ),
+                "c": app(depends_on={"app_name": ["p"], "client": "all"}),
+            }
+        )
         stolos.scheduler.submit([("c", DATE)])
         ran = drain(stolos)
         expected = {(a, f"{DATE}_{c}") for a in ("g", "p") for c in clients} | {("c", DATE)}
@@ -216,14 +227,20 @@ class SchedulerScenarios:
         check_order(stolos, ran)
 
     def test_or_groups_are_selected_by_the_child_job_id(self, make_stolos: MakeStolos) -> None:
-        stolos = make_stolos({
-            "a": app(),
-            "b": app(),
-            "x": app("{date}_{kind}", {
-                "g1": {"app_name": ["a"], "kind": ["k1"]},
-                "g2": {"app_name": ["b"], "kind": ["k2"]},
-            }, autofill_values={"kind": []}),
-        })
+        stolos = make_stolos(
+            {
+                "a": app(),
+                "b": app(),
+                "x": app(
+                    "{date}_{kind}",
+                    {
+                        "g1": {"app_name": ["a"], "kind": ["k1"]},
+                        "g2": {"app_name": ["b"], "kind": ["k2"]},
+                    },
+                    autofill_values={"kind": []},
+                ),
+            }
+        )
         stolos.scheduler.submit([("a", DATE)])
         ran = drain(stolos)
         assert ran == [("a", DATE), ("x", f"{DATE}_k1")]
@@ -237,10 +254,12 @@ class SchedulerScenarios:
         self, make_stolos: MakeStolos, submit_child: bool
     ) -> None:
         listed = [f"{DATE}_c1", f"{DATE}_c2"]
-        stolos = make_stolos({
-            "p": app("{date}_{client}"),
-            "e": app(depends_on={"app_name": ["p"], "job_id": listed}),
-        })
+        stolos = make_stolos(
+            {
+                "p": app("{date}_{client}"),
+                "e": app(depends_on={"app_name": ["p"], "job_id": listed}),
+            }
+        )
         parents = [("p", j) for j in listed]
         stolos.scheduler.submit([("e", DATE)] if submit_child else parents)
         ran = drain(stolos)
@@ -303,7 +322,7 @@ class SchedulerScenarios:
     def test_the_app_max_retry_wins_over_the_global_option(
         self, make_stolos: MakeStolos, app_max: int | None, global_max: int
     ) -> None:
-        keys = {} if app_max is None else {"max_retry": app_max}
+        keys: dict[str, Any] = {} if app_max is None else {"max_retry": app_max}
         stolos = make_stolos({"a": app(**keys)}, max_retry=global_max)
         stolos.scheduler.submit([("a", DATE)])
         ran = drain(stolos, fail=failing(("a", DATE)))
@@ -373,11 +392,13 @@ class SchedulerScenarios:
     def test_valid_if_or_skips_and_children_of_a_skipped_parent_are_skipped(
         self, make_stolos: MakeStolos
     ) -> None:
-        stolos = make_stolos({
-            "p": app("{date}_{client}", valid_if_or={"client": ["good"]}),
-            "c": app("{date}_{client}", {"app_name": ["p"]}),
-            "g": app("{date}_{client}", {"app_name": ["c"]}),
-        })
+        stolos = make_stolos(
+            {
+                "p": app("{date}_{client}", valid_if_or={"client": ["good"]}),
+                "c": app("{date}_{client}", {"app_name": ["p"]}),
+                "g": app("{date}_{client}", {"app_name": ["c"]}),
+            }
+        )
         (direct,) = stolos.scheduler.submit([("p", f"{DATE}_bad")])
         assert (direct.created, direct.state) == (True, State.SKIPPED)
         stolos.scheduler.submit([("g", f"{DATE}_bad"), ("g", f"{DATE}_good")])
@@ -436,8 +457,9 @@ class SchedulerScenarios:
             stolos.scheduler.succeeded(lost)
         record = stolos.queue.get("a", DATE)
         assert record is not None and (record.state, record.attempts) == (State.COMPLETED, 2)
-        completed_by = [t.worker for t in stolos.queue.history("a", DATE)
-                        if t.state is State.COMPLETED]
+        completed_by = [
+            t.worker for t in stolos.queue.history("a", DATE) if t.state is State.COMPLETED
+        ]
         assert completed_by == ["w2"]
 
     def test_a_job_whose_every_lease_expires_fails_after_its_attempts(
