@@ -9,5 +9,6 @@ import pytest
 pytest.register_assert_rewrite("stolos.testing.conformance", "stolos.testing.scenarios")
 
 from stolos.testing.conformance import FakeClock, QueueBackendConformance  # noqa: E402
+from stolos.testing.scenarios import SchedulerScenarios  # noqa: E402
 
-__all__ = ["FakeClock", "QueueBackendConformance"]
+__all__ = ["FakeClock", "QueueBackendConformance", "SchedulerScenarios"]
