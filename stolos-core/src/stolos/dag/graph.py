@@ -8,11 +8,11 @@ from stolos.config.model import TasksConfig
 from stolos.dag.groups import iter_groups, parent_apps
 
 
-def build_app_graph(config: TasksConfig, default_group: str) -> nx.MultiDiGraph:
+def build_app_graph(config: TasksConfig, default_group: str) -> nx.MultiDiGraph[str]:
     """Apps as nodes (attribute ``config``: the app's raw mapping) and an edge
     ``parent -> child`` keyed by group name for every parent a group lists.  Parents that
     the configuration does not define are left out (validation reports them)."""
-    graph = nx.MultiDiGraph()
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     for name, app in config.items():
         graph.add_node(name, config=app.raw)
     for name, app in config.items():
