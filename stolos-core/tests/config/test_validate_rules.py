@@ -285,6 +285,17 @@ def test_child_identifiers_a_parent_lacks_must_be_given(make_stolos: MakeStolos)
     assert len(problems) == 1
 
 
+def test_the_group_name_identifier_needs_no_values(make_stolos: MakeStolos) -> None:
+    apps = {
+        "p": {"job_id": "{date}", "job_type": "noop"},
+        "c": {"job_id": "{date}_{dependency_group_name}", "job_type": "noop",
+              "depends_on": {"g1": {"app_name": ["p"]}, "g2": {"app_name": ["p"]}}},
+    }
+    stolos = make_stolos(apps)
+    assert stolos.check() == []
+    assert [tuple(d) for d in stolos.get_parents("c", "20140601_g2")] == [("p", "20140601", "g2")]
+
+
 def test_list_values_without_duplicates(make_stolos: MakeStolos) -> None:
     apps = {"p": DATED, "c": {**DATED, "depends_on": {"app_name": ["p"], "client_id": [1, 1]}}}
     message = problem_at(check(make_stolos, apps), "c", "depends_on.client_id").message

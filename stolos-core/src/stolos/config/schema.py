@@ -78,17 +78,20 @@ APP_SCHEMA: Mapping[str, Any] = {
             "type": "number",
             "minimum": 0,
             "default": 0,
-            "description": "seconds to wait before a failed attempt is retried",
+            "description": (
+                "seconds before the first retry of a failed attempt; doubled for each "
+                "further retry, up to retry_delay_max"
+            ),
         },
         "retry_delay_max": {
             "type": "number",
             "minimum": 0,
-            "description": "upper bound, in seconds, of the retry delay when it grows",
+            "description": "upper bound, in seconds, of the growing retry delay",
         },
         "timeout": {
             "type": "number",
             "exclusiveMinimum": 0,
-            "description": "seconds an attempt may run before it is killed and counted failed",
+            "description": "seconds an attempt may run before it is killed and counted as failed",
         },
     },
     "$defs": {

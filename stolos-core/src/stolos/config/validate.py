@@ -27,6 +27,7 @@ from stolos.config.model import DEFAULT_JOB_TYPE, AppConfig, TasksConfig
 from stolos.config.schema import APP_SCHEMA, RANGE_PATTERN
 from stolos.dag.graph import build_app_graph
 from stolos.dag.groups import iter_groups, parent_apps
+from stolos.dag.upstream import GROUP_IDENTIFIER
 from stolos.errors import (
     ConfigError,
     InvalidJobId,
@@ -381,7 +382,7 @@ class _Validation:
         missing = [
             i for i in template.identifiers
             if i not in parent_template.identifiers and i not in app.autofill_values
-            and i not in sub
+            and i not in sub and i != GROUP_IDENTIFIER  # the group's name fills it
         ]
         if missing:
             self.add(
