@@ -9,8 +9,9 @@ import pytest
 
 from stolos import Stolos
 from stolos.errors import ConfigError, ConfigSyntaxError
+from stolos.options import env_name
 from stolos.plugins import Kind, PluginManager
-from stolos_config_json import JSONConfigSource
+from stolos_config_json import OPTIONS_SCHEMA, JSONConfigSource
 
 APPS = {"a": {"job_id": "{date}", "job_type": "noop"},
         "b": {"job_id": "{date}", "job_type": "noop", "depends_on": {"app_name": ["a"]}}}
@@ -73,3 +74,9 @@ def test_the_top_level_must_be_an_object(tmp_path: Path, top: str) -> None:
         JSONConfigSource({"tasks_json": str(path)}).load()
     assert raised.value.file == str(path)
     assert "the top level must be an object" in raised.value.message
+
+
+def test_every_option_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    for option in OPTIONS_SCHEMA["properties"]:
+        assert f"\n| `{option}` | `{env_name(option)}` |" in doc
