@@ -221,6 +221,20 @@ def test_a_file_from_a_newer_stolos_is_refused(path: str) -> None:
     assert raised.value.file == path
 
 
+def test_a_write_lock_held_too_long_is_reported_with_the_file(path: str) -> None:
+    backend = SQLiteBackend(path, busy_timeout=0.05)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(BackendError, match="qb_sqlite_busy_timeout") as raised:
+        backend.enqueue("a", "j")
+    assert raised.value.file == path
+    other.execute("ROLLBACK")
+    other.close()
+    assert backend.get("a", "j") is None
+    assert backend.enqueue("a", "j") == (True, State.QUEUED)
+    backend.close()
+
+
 def test_bad_states_are_refused_before_anything_is_written(backend: SQLiteBackend) -> None:
     backend.enqueue("a", "j")
     lease = backend.claim("w1", 60)

@@ -169,11 +169,13 @@ class SQLiteBackend(QueueBackend):
             self._use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             self._create_schema(conn)
-        except sqlite3.Error as exc:
+        except BaseException as exc:
             conn.close()
-            raise BackendUnavailable(
-                f"cannot use the SQLite database: {exc}", file=self.path
-            ) from exc
+            if isinstance(exc, sqlite3.Error):
+                raise BackendUnavailable(
+                    f"cannot use the SQLite database: {exc}", file=self.path
+                ) from exc
+            raise
         conn.pid = os.getpid()
         with self._connections_lock:
             self._connections.add(conn)
@@ -198,15 +200,16 @@ class SQLiteBackend(QueueBackend):
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
-            version = self._schema_version(conn)
+            version = self._schema_version(conn)  # another process may have created it
             if version > SCHEMA_VERSION:
                 raise BackendError(
                     f"the database has schema version {version}, newer than this Stolos"
                     f" understands ({SCHEMA_VERSION}); upgrade Stolos",
                     file=self.path,
                 )
-            for statement in SCHEMA:
-                conn.execute(statement)
+            if version < SCHEMA_VERSION:
+                for statement in SCHEMA:
+                    conn.execute(statement)
             conn.execute("COMMIT")
         finally:
             if conn.in_transaction:
@@ -232,7 +235,13 @@ class SQLiteBackend(QueueBackend):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
         except sqlite3.Error as exc:
-            raise BackendError(f"SQLite failed: {exc}", file=self.path) from exc
+            hint = ""
+            if "locked" in str(exc):
+                hint = (
+                    f" (another process held the write lock for more than {self.busy_timeout}"
+                    " s; raise qb_sqlite_busy_timeout if that is expected)"
+                )
+            raise BackendError(f"SQLite failed: {exc}{hint}", file=self.path) from exc
 
     # --- helpers shared by the contract methods ---------------------------------------
 
