@@ -110,6 +110,7 @@ class Worker:
         self._running: dict[int, _Running] = {}
         self._lock = threading.Lock()
         self._claimed = 0
+        self._busy = 0  # job threads between the start of a claim and the end of a report
         self.finished = 0
 
     # --- the main loop ----------------------------------------------------------------
@@ -165,15 +166,19 @@ class Worker:
         signal.signal(signal.SIGINT, handle)
 
     def _take_slot(self) -> bool:
+        """Count a claim against ``max_jobs`` and mark this thread busy."""
         with self._lock:
             if self.max_jobs is not None and self._claimed >= self.max_jobs:
                 return False
             self._claimed += 1
+            self._busy += 1
             return True
 
-    def _return_slot(self) -> None:
+    def _return_slot(self, used: bool = False) -> None:
         with self._lock:
-            self._claimed -= 1
+            self._busy -= 1
+            if not used:
+                self._claimed -= 1
 
     def _job_loop(self) -> None:
         backoff = POLL_INTERVAL
@@ -197,12 +202,16 @@ class Worker:
                     return
                 self.stopping.wait(POLL_INTERVAL)
                 continue
-            self._run(job)
+            try:
+                self._run(job)
+            finally:
+                self._return_slot(used=True)
 
     def _idle(self) -> bool:
-        """Nothing runs here and no app of ours has a queued job (delayed ones count)."""
+        """No thread here is claiming, running or reporting (each can queue more work) and
+        no app of ours has a queued job (delayed retries count)."""
         with self._lock:
-            if self._running:
+            if self._busy:
                 return False
         return all(
             self.stolos.queue.queue_size(app, queued=True, taken=False) == 0 for app in self.apps
