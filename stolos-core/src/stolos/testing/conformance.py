@@ -752,8 +752,10 @@ class QueueBackendConformance:
                 backend.enqueue(app, job_id)
         claim_one(backend, apps=["a"])  # a/3 is the oldest of app a
 
-        def listed(**kwargs: object) -> list[tuple[str, str]]:
-            return [(r.app, r.job_id) for r in backend.list_jobs(**kwargs)]  # type: ignore[arg-type]
+        def listed(
+            app: str | None = None, states: list[State] | None = None, limit: int | None = None
+        ) -> list[tuple[str, str]]:
+            return [(r.app, r.job_id) for r in backend.list_jobs(app, states, limit)]
 
         assert listed() == [(a, j) for a in ("a", "b") for j in ("1", "2", "3")]
         assert listed(app="b") == [("b", "1"), ("b", "2"), ("b", "3")]
