@@ -302,7 +302,7 @@ class Scheduler:
         key = (lease.app, lease.job_id)
         if state is State.COMPLETED:
             self._bubble_down(key, lease.worker)
-        else:
+        elif self._parses(key):  # a job_id that does not parse has no descendants
             mark = State.SKIPPED if state is State.SKIPPED else State.UPSTREAM_FAILED
             self._walk_descendants(
                 key, mark, {State.WAITING, State.PENDING}, f"{lease.app} {lease.job_id} is {state.value}",
@@ -311,6 +311,13 @@ class Scheduler:
         self.queue.release(lease)
 
     # --- dependency walks -------------------------------------------------------------
+
+    def _parses(self, key: JobKey) -> bool:
+        try:
+            self.stolos.parse_job_id(*key)
+        except StolosError:
+            return False
+        return True
 
     def _children(self, key: JobKey) -> list[JobKey]:
         seen: dict[JobKey, None] = {}
