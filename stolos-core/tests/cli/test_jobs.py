@@ -180,6 +180,19 @@ def test_explain_a_job_never_submitted(jobs_cli: StolosCli) -> None:
     assert "parents: none" in text and "stolos submit" in text
 
 
+def test_explain_a_queued_job_id_that_does_not_parse(jobs_cli: StolosCli) -> None:
+    stolos = Stolos(environ=jobs_cli.env)
+    stolos.queue.enqueue("preprocess", "nounderscore")
+    stolos.close()
+    run_all(jobs_cli)
+    report = json.loads(jobs_cli.invoke("explain", "--json", "preprocess", "nounderscore").output)
+    assert report["state"] == "failed"
+    assert "nounderscore" in report["invalid_job_id"]
+    assert report["advice"].startswith("its job_id does not parse")
+    never = jobs_cli.invoke("explain", "preprocess", "nounderscore2")
+    assert isinstance(never.exception, InvalidJobId)
+
+
 # --- reset ----------------------------------------------------------------------------------
 
 

@@ -295,15 +295,20 @@ class SchedulerScenarios:
         stolos.scheduler.submit([("a0", DATE)])
         assert drain(stolos) == [("a0", DATE), ("a1", DATE)]
 
-    def test_an_unparsable_queued_job_id_fails_with_a_message(
+    def test_an_unparsable_queued_job_fails_with_a_message(
         self, make_stolos: MakeStolos
     ) -> None:
-        stolos = make_stolos({"a": app("{date}_{client}")})
+        stolos = make_stolos({
+            "a": app("{date}_{client}"),
+            "child": app("{date}_{client}", {"app_name": ["a"]}),
+        })
         stolos.queue.enqueue("a", "nodelimiter")
+        stolos.queue.enqueue("gone", DATE)  # an app since removed from the configuration
         assert drain(stolos) == []
-        record = stolos.queue.get("a", "nodelimiter")
-        assert record is not None and record.state is State.FAILED
-        assert record.last_error and "nodelimiter" in record.last_error
+        for name, job_id, expected in (("a", "nodelimiter", "nodelimiter"), ("gone", DATE, "gone")):
+            record = stolos.queue.get(name, job_id)
+            assert record is not None and record.state is State.FAILED
+            assert record.last_error and expected in record.last_error
 
     # --- retries ----------------------------------------------------------------------
 
