@@ -9,6 +9,9 @@ collects only the subclass) and provide one fixture, ``make_stolos(tasks, **opti
 that returns a :class:`~stolos.Stolos` over the app configuration ``tasks`` and a fresh,
 empty store of the backend under test; :func:`stolos_for` does the configuration part::
 
+    from stolos.testing import SchedulerScenarios
+    from stolos.testing.scenarios import stolos_for
+
     class TestMyBackendScenarios(SchedulerScenarios):
         @pytest.fixture
         def make_stolos(self, tmp_path):
