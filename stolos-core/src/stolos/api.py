@@ -163,7 +163,9 @@ def topological_sort(pairs: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ..
     return get_stolos().dag.topological_sort(pairs)  # type: ignore[no-any-return]
 
 
-def visualize_dag(path: str | Path = "stolos-dag.dot", dg: nx.MultiDiGraph[str] | None = None) -> Path:
+def visualize_dag(
+    path: str | Path = "stolos-dag.dot", dg: nx.MultiDiGraph[str] | None = None
+) -> Path:
     """Write the app graph (or ``dg``) as a Graphviz DOT file and return its path.  Unlike
     the original, nothing is rendered, run or opened: ``dot -Tsvg`` the file yourself, or
     use ``stolos graph --format svg``."""
