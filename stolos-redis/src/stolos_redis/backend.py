@@ -32,6 +32,7 @@ from stolos.queue.records import (
     WakeRequest,
 )
 from stolos_redis import codec
+from stolos_redis.clock import ServerClock
 from stolos_redis.connection import Connection, connect
 from stolos_redis.keys import Layout
 from stolos_redis.scripts import ScriptCall, Scripts
@@ -65,6 +66,7 @@ class RedisQueueBackend(QueueBackend):
         self.layout = Layout(prefix)
         self._scripts: Scripts | None = None
         self._registered: set[str] = set()
+        self._clock = ServerClock()
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> RedisQueueBackend:
@@ -267,20 +269,20 @@ class RedisQueueBackend(QueueBackend):
         """Apps with an expired lease first, then by queue head (priority, then age, by
         the server-clock stamp that starts every queue member); apps with nothing to
         claim are left out.  A delayed job that became due ranks after every head (its
-        priority is only known once its app's claim script moves it into the queue)."""
+        priority is only known once its app's claim script moves it into the queue).
+        "Expired" and "due" use the estimated server time (:mod:`stolos_redis.clock`): an
+        error of milliseconds only defers an app to the next claim."""
+        now = self._clock.now(scripts.client)
         pipe = scripts.client.pipeline(transaction=False)
-        pipe.time()
-        app_keys = [self.layout.app(app) for app in apps]
-        for keys in app_keys:
+        for app in apps:
+            keys = self.layout.app(app)
             pipe.zrange(keys.leases, 0, 0, withscores=True)
             pipe.zrange(keys.delayed, 0, 0, withscores=True)
             pipe.zrange(keys.queue, 0, 0, withscores=True)
         replies = pipe.execute()
-        seconds, micros = replies[0]
-        now = seconds + micros / 1e6
         ranked: list[tuple[tuple[int, float, str], str]] = []
         for i, app in enumerate(apps):
-            leases, delayed, head = replies[1 + 3 * i : 4 + 3 * i]
+            leases, delayed, head = replies[3 * i : 3 * i + 3]
             if leases and leases[0][1] <= now:
                 ranked.append(((0, 0.0, ""), app))
             elif head:
@@ -346,7 +348,7 @@ class RedisQueueBackend(QueueBackend):
 
     def now(self) -> float:
         seconds, micros = self._run("now", lambda s: s.client.time())
-        return float(seconds) + micros / 1e6
+        return float(seconds) + float(micros) / 1e6
 
     def get(self, app: str, job_id: str) -> JobRecord | None:
         key = self.layout.app(app).job(job_id)

@@ -12,7 +12,6 @@ import click
 from stolos.cli.main import get_stolos
 from stolos.config import TasksConfig
 from stolos.engine import Stolos
-from stolos.errors import ConfigInvalid
 from stolos.plugins import Kind
 from stolos_redis.config_source import RedisConfigSource
 
@@ -57,7 +56,10 @@ def push(file: Path) -> None:
         )
     )
     if problems:
-        raise ConfigInvalid(problems)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(problems)} problem(s) in {file}: nothing was pushed", err=True)
+        raise click.exceptions.Exit(1)
     target = _redis_source(stolos)
     try:
         version = target.push(raw.apps, source=str(file))

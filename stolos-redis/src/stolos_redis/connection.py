@@ -109,12 +109,14 @@ class Connection:
                         f"cannot reach Redis at {self.address} ({what}): "
                         f"{type(exc).__name__}: {exc}"
                     ) from None
-                log.warning(
-                    "Redis at %s unavailable during %s (%s); retrying in %.2fs",
+                first = delay == FIRST_DELAY
+                log.log(
+                    logging.WARNING if first else logging.DEBUG,
+                    "Redis at %s unavailable during %s (%s); retrying for up to %.0fs",
                     self.address,
                     what,
                     exc,
-                    delay,
+                    self.retry_seconds,
                 )
                 time.sleep(delay)
                 delay = min(delay * 2, MAX_DELAY)

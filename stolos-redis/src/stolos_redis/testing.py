@@ -16,12 +16,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
 import subprocess
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,7 +61,7 @@ def _docker_usable() -> bool:
         return False
 
 
-class RedisServer:
+class RedisServer(ABC):
     """A Redis server a test can stop, start again and kill."""
 
     host = "127.0.0.1"
@@ -87,16 +89,17 @@ class RedisServer:
         finally:
             client.close()
 
+    @abstractmethod
     def start(self) -> None:
-        raise NotImplementedError
+        """Start (again, on the same port and data) and wait until it answers."""
 
+    @abstractmethod
     def stop(self) -> None:
         """Shut down cleanly (the append-only file is complete)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def kill(self) -> None:
         """Die at once (SIGKILL), as in a crash."""
-        raise NotImplementedError
 
 
 class LocalRedisServer(RedisServer):
@@ -204,9 +207,7 @@ def redis_server(
         finally:
             server.stop()
         return
-    try:
-        import pytest_docker  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("pytest_docker") is None:
         pytest.skip("no redis-server binary, and pytest-docker is not installed")
     if not _docker_usable():
         pytest.skip("no redis-server binary, and no usable Docker engine with compose")
