@@ -3,7 +3,8 @@
 Safe for many worker processes and threads on one machine: each thread of each process
 has its own connection, the file is in WAL mode (readers never block the writer), and
 every contract method is one ``BEGIN IMMEDIATE`` transaction, so writers queue up on
-SQLite's write lock instead of overwriting each other.
+SQLite's write lock instead of overwriting each other.  Timestamps are read once the lock
+is held, so the history's times follow the commit order across processes.
 
 Queue order and fencing tokens come from the history table: every state change appends
 a row whose ``AUTOINCREMENT`` id only ever grows.  A job's ``seq`` (its place in the
@@ -394,9 +395,9 @@ class SQLiteBackend(QueueBackend):
         skip_reason: str | None = None,
         worker: str | None = None,
     ) -> State | None:
-        now = self.now()
         state = State.SKIPPED if skip_reason is not None else State.QUEUED
         with self._transaction() as conn:
+            now = self.now()
             row = conn.execute(
                 "SELECT id, state FROM jobs WHERE app = ? AND job_id = ?", (app, job_id)
             ).fetchone()
@@ -427,9 +428,9 @@ class SQLiteBackend(QueueBackend):
             return before
 
     def wake(self, requests: Sequence[WakeRequest], *, worker: str | None = None) -> list[State]:
-        now = self.now()
         states: list[State] = []
         with self._transaction() as conn:
+            now = self.now()
             for request in requests:
                 app, job_id = request.app, request.job_id
                 row = conn.execute(
@@ -486,9 +487,9 @@ class SQLiteBackend(QueueBackend):
         if state is State.RUNNING:
             raise ValueError("mark cannot make a job running: only claim gives a lease")
         allowed = {State(s).value for s in only_from}
-        now = self.now()
         changed: list[bool] = []
         with self._transaction() as conn:
+            now = self.now()
             for app, job_id in keys:
                 row = conn.execute(
                     "SELECT id, state, attempts, lease_owner, lease_expires FROM jobs"
@@ -517,9 +518,9 @@ class SQLiteBackend(QueueBackend):
         if apps is not None and not apps:
             return None
         wanted = None if apps is None else set(apps)
-        now = self.now()
-        expires = now + lease_seconds
         with self._transaction() as conn:
+            now = self.now()
+            expires = now + lease_seconds
             conn.execute(PROMOTE_DUE, (now,))
             resumable = None
             for row in conn.execute(SELECT_EXPIRED, (now,)).fetchall():
@@ -580,9 +581,9 @@ class SQLiteBackend(QueueBackend):
             return Lease(app, job_id, token, worker, attempt, expires)
 
     def renew(self, lease: Lease, lease_seconds: float) -> Lease:
-        now = self.now()
-        expires = now + lease_seconds
         with self._transaction() as conn:
+            now = self.now()
+            expires = now + lease_seconds
             row = self._held(conn, lease, running=False)
             conn.execute(
                 "UPDATE jobs SET lease_expires = ?, updated_at = ? WHERE id = ?",
@@ -591,8 +592,8 @@ class SQLiteBackend(QueueBackend):
         return replace(lease, expires=expires)
 
     def park(self, lease: Lease, *, message: str | None = None) -> State:
-        now = self.now()
         with self._transaction() as conn:
+            now = self.now()
             row_id, _, attempts, flag = self._held(conn, lease, running=True)
             if flag:
                 self._requeue(
@@ -634,8 +635,8 @@ class SQLiteBackend(QueueBackend):
     ) -> Lease:
         if state not in FINISHED:
             raise ValueError(f"finish needs a finished state, not {state.value!r}")
-        now = self.now()
         with self._transaction() as conn:
+            now = self.now()
             row = self._held(conn, lease, running=True)
             seq = self._append_history(
                 conn, lease.app, lease.job_id, now, state, lease.worker, lease.attempt, message
@@ -656,9 +657,9 @@ class SQLiteBackend(QueueBackend):
         message: str | None = None,
         log_path: str | None = None,
     ) -> None:
-        now = self.now()
-        delay = not_before if not_before is not None and not_before > now else None
         with self._transaction() as conn:
+            now = self.now()
+            delay = not_before if not_before is not None and not_before > now else None
             row_id, _, attempts, _ = self._held(conn, lease, running=True)
             self._requeue(
                 conn,
@@ -678,8 +679,8 @@ class SQLiteBackend(QueueBackend):
             )
 
     def release(self, lease: Lease) -> None:
-        now = self.now()
         with self._transaction() as conn:
+            now = self.now()
             row = self._find_held(conn, lease)
             if row is None:
                 return
