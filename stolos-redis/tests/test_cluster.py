@@ -17,7 +17,7 @@ from redis.cluster import RedisCluster
 from stolos.queue.records import State, WakeRequest
 from stolos_redis.backend import RedisQueueBackend
 from stolos_redis.connection import connect
-from stolos_redis.testing import _free_port, _local_binary, unique_prefix
+from stolos_redis.testing import free_port, local_redis_binary, unique_prefix
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,7 @@ BUS_OFFSET = 10000  # each node also listens on port + 10000
 def _cluster_ports() -> list[int]:
     ports: list[int] = []
     while len(ports) < NODES:
-        port = _free_port()
+        port = free_port()
         if port + BUS_OFFSET < 65536 and port not in ports:
             ports.append(port)
     return ports
@@ -58,7 +58,7 @@ def _cluster_ok(port: int) -> bool:
 @pytest.fixture(scope="module")
 def cluster_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """Start three masters on 127.0.0.1, join them, yield one node's port."""
-    binary, cli = _local_binary(), shutil.which("redis-cli")
+    binary, cli = local_redis_binary(), shutil.which("redis-cli")
     if binary is None or cli is None:
         pytest.skip("a Redis Cluster needs the redis-server and redis-cli binaries")
     ports = _cluster_ports()

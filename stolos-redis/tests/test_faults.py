@@ -17,7 +17,7 @@ from stolos.queue.records import State, WakeRequest
 from stolos_redis.backend import RedisQueueBackend
 from stolos_redis.connection import connect
 from stolos_redis.scripts import Scripts
-from stolos_redis.testing import RedisServer, _free_port, make_backend, unique_prefix
+from stolos_redis.testing import RedisServer, free_port, make_backend, unique_prefix
 
 CALLS: dict[str, Callable[[RedisQueueBackend], Any]] = {
     "enqueue": lambda b: b.enqueue("a", "j"),
@@ -33,14 +33,14 @@ CALLS: dict[str, Callable[[RedisQueueBackend], Any]] = {
 
 @pytest.mark.parametrize("call", list(CALLS))
 def test_an_unreachable_server_is_named_in_backend_unavailable(call: str) -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     backend = make_backend_at(f"redis://127.0.0.1:{port}/2", retry_seconds=0.2)
     with pytest.raises(BackendUnavailable, match=f"redis://127.0.0.1:{port}/2"):
         CALLS[call](backend)
 
 
 def test_the_address_in_errors_hides_the_password() -> None:
-    port = _free_port()
+    port = free_port()
     backend = make_backend_at(f"redis://stolos:s3cret@127.0.0.1:{port}/0", retry_seconds=0)
     with pytest.raises(BackendUnavailable) as caught:
         backend.now()
@@ -86,6 +86,19 @@ def test_a_worker_carries_on_through_a_server_restart(redis_server: RedisServer)
         assert backend.get("a", "first").state is State.COMPLETED  # type: ignore[union-attr]
     finally:
         backend.close()
+
+
+def test_what_was_written_survives_a_server_crash(
+    redis_backend: RedisQueueBackend, redis_server: RedisServer
+) -> None:
+    redis_backend.enqueue("a", "j")
+    lease = redis_backend.claim("w", 600)
+    assert lease is not None
+    redis_server.kill()  # SIGKILL: the append-only file was written, maybe not synced
+    redis_server.start()
+    job = redis_backend.get("a", "j")
+    assert job is not None and (job.state, job.lease_token) == (State.RUNNING, lease.token)
+    assert redis_backend.finish(lease, State.COMPLETED).state is State.COMPLETED
 
 
 def test_scripts_are_loaded_again_after_a_script_flush(

@@ -178,29 +178,14 @@ class RedisQueueBackend(QueueBackend):
         return State(before) if before else None
 
     def wake(self, requests: Sequence[WakeRequest], *, worker: str | None = None) -> list[State]:
-        by_app: dict[str, list[int]] = {}
-        for i, request in enumerate(requests):
-            self._priority(request.app, request.job_id, request.priority)
-            by_app.setdefault(request.app, []).append(i)
-        calls: list[ScriptCall] = []
-        owners: list[list[int]] = []
-        for app, indexes in by_app.items():
-            for chunk in _chunks(indexes, BATCH):
-                args: list[str | int] = [codec.optional(worker)]
-                for i in chunk:
-                    r = requests[i]
-                    args += [r.job_id, str(r.priority), codec.optional(r.skip_reason)]
-                calls.append(ScriptCall("wake", self.layout.app(app), args))
-                owners.append(chunk)
-        if not calls:
-            return []
-        self._register(by_app)
-        replies = self._run("wake", lambda scripts: scripts.run_many(calls))
-        states: list[State] = [State.QUEUED] * len(requests)
-        for chunk, reply in zip(owners, replies, strict=True):
-            for i, state in zip(chunk, reply, strict=True):
-                states[i] = State(state)
-        return states
+        per_job = [
+            [r.job_id, self._priority(r.app, r.job_id, r.priority), codec.optional(r.skip_reason)]
+            for r in requests
+        ]
+        apps = [r.app for r in requests]
+        self._register(apps)
+        answers = self._per_app("wake", apps, [codec.optional(worker)], per_job)
+        return [State(answer) for answer in answers]
 
     def mark(
         self,
@@ -216,30 +201,40 @@ class RedisQueueBackend(QueueBackend):
         allowed = ",".join(State(s).value for s in only_from)
         if not allowed:
             return [False] * len(keys)
+        common = [State(state).value, allowed, codec.optional(message), codec.optional(worker)]
+        answers = self._per_app(
+            "mark", [app for app, _ in keys], common, [[job_id] for _, job_id in keys]
+        )
+        return [answer == 1 for answer in answers]
+
+    def _per_app(
+        self,
+        name: str,
+        apps: Sequence[str],
+        common: Sequence[str],
+        per_job: Sequence[Sequence[str]],
+    ) -> list[Any]:
+        """Run script ``name`` on many jobs (job ``i`` belongs to ``apps[i]``): one call per
+        app and per ``BATCH`` jobs, with the ``common`` arguments and then each job's
+        ``per_job`` arguments, all calls in one pipeline.  Returns each job's answer."""
         by_app: dict[str, list[int]] = {}
-        for i, (app, _) in enumerate(keys):
+        for i, app in enumerate(apps):
             by_app.setdefault(app, []).append(i)
         calls: list[ScriptCall] = []
         owners: list[list[int]] = []
         for app, indexes in by_app.items():
             for chunk in _chunks(indexes, BATCH):
-                args = [
-                    State(state).value,
-                    allowed,
-                    codec.optional(message),
-                    codec.optional(worker),
-                    *(keys[i][1] for i in chunk),
-                ]
-                calls.append(ScriptCall("mark", self.layout.app(app), args))
+                args = [*common, *(arg for i in chunk for arg in per_job[i])]
+                calls.append(ScriptCall(name, self.layout.app(app), args))
                 owners.append(chunk)
         if not calls:
             return []
-        replies = self._run("mark", lambda scripts: scripts.run_many(calls))
-        changed = [False] * len(keys)
+        replies = self._run(name, lambda scripts: scripts.run_many(calls))
+        answers: list[Any] = [None] * len(apps)
         for chunk, reply in zip(owners, replies, strict=True):
-            for i, flag in zip(chunk, reply, strict=True):
-                changed[i] = flag == 1
-        return changed
+            for i, answer in zip(chunk, reply, strict=True):
+                answers[i] = answer
+        return answers
 
     # --- claiming and finishing ---------------------------------------------------------
 
@@ -254,7 +249,7 @@ class RedisQueueBackend(QueueBackend):
         args = [worker, _seconds(lease_seconds)]
 
         def claim_first(scripts: Scripts) -> Lease | None:
-            candidates = list(apps) if apps is not None else self._apps(scripts)
+            candidates = list(dict.fromkeys(apps)) if apps is not None else self._apps(scripts)
             if len(candidates) > 1:
                 candidates = self._by_urgency(scripts, candidates)
             for app in candidates:
@@ -383,7 +378,9 @@ class RedisQueueBackend(QueueBackend):
     ) -> list[JobRecord]:
         """Reads the per-state indexes (sorted by job_id) of each app, then the records:
         two round trips (three for all apps), never a scan of the key space."""
-        wanted = [State(s) for s in states] if states is not None else list(State)
+        wanted = (
+            list(dict.fromkeys(State(s) for s in states)) if states is not None else list(State)
+        )
         if not wanted:
             return []
 

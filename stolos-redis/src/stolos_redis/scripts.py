@@ -61,7 +61,7 @@ class Scripts:
         self._scripts = {name: client.register_script(source) for name, source in SOURCES.items()}
 
     def run(self, call: ScriptCall) -> Any:
-        """One script call, one round trip (two when the server must load it first)."""
+        """One script call, one round trip (three the first time the server sees the script)."""
         return self._scripts[call.name](keys=[call.keys.meta], args=call.argv)
 
     def run_many(self, calls: Sequence[ScriptCall]) -> list[Any]:

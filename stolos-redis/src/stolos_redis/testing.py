@@ -39,7 +39,8 @@ TEST_RETRY_SECONDS = 10.0
 COMPOSE_SERVICE = "redis"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on (at the time of asking)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -108,7 +109,7 @@ class LocalRedisServer(RedisServer):
     def __init__(self, binary: str, directory: Path) -> None:
         self.binary = binary
         self.directory = directory
-        self.port = _free_port()
+        self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -184,7 +185,8 @@ class ComposeRedisServer(RedisServer):
         self._service("kill")
 
 
-def _local_binary() -> str | None:
+def local_redis_binary() -> str | None:
+    """The ``redis-server`` to run: ``STOLOS_REDIS_SERVER``, else the one on the PATH."""
     configured = os.environ.get("STOLOS_REDIS_SERVER")
     if configured:
         return configured
@@ -198,7 +200,7 @@ def redis_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RedisServer]:
     """One real Redis server for the whole session (see the module docstring)."""
-    binary = _local_binary()
+    binary = local_redis_binary()
     if binary is not None:
         server = LocalRedisServer(binary, tmp_path_factory.mktemp("redis"))
         server.start()
