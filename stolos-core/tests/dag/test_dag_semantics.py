@@ -466,3 +466,34 @@ def test_malformed_depends_on_is_a_located_error(depends_on: Any, key: str) -> N
     with pytest.raises(ConfigError) as info:
         r.parents("b", "20140601")
     assert (info.value.file, info.value.app, info.value.key) == ("test.json", "b", key)
+
+
+def test_an_inherited_parent_job_id_must_be_valid_and_fails_at_the_call() -> None:
+    """The child's tag "a_b" makes the parent job_id "a_b_20140601", whose date is "b_..."."""
+    r = make_resolver(
+        config(
+            p={"job_id": "{tag}_{date}"},
+            c={"job_id": "{date}-{tag}", "depends_on": {"app_name": ["p"]}},
+        )
+    )
+    assert triples(r.parents("c", "20140601-a")) == {("p", "a_20140601", "default")}
+    with pytest.raises(InvalidJobId) as info:
+        r.parents("c", "20140601-a_b")  # raised by the call, not while iterating
+    assert info.value.app == "p"
+
+
+def test_a_named_group_may_have_the_default_name() -> None:
+    r = make_resolver(
+        config(
+            a=DAY,
+            b={**DAY, "depends_on": {"default": {"app_name": ["a"]}, "x": {"app_name": ["a"]}}},
+        )
+    )
+    assert triples(r.children("a", "20140601")) == {
+        ("b", "20140601", "default"),
+        ("b", "20140601", "x"),
+    }
+    assert triples(r.parents("b", "20140601")) == {
+        ("a", "20140601", "default"),
+        ("a", "20140601", "x"),
+    }

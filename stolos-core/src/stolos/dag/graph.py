@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import networkx as nx
 
 from stolos.config.model import TasksConfig
@@ -22,3 +24,30 @@ def build_app_graph(config: TasksConfig, default_group: str) -> nx.MultiDiGraph[
                     if parent in config and not graph.has_edge(parent, name, key=group):
                         graph.add_edge(parent, name, key=group)
     return graph
+
+
+def _dot_id(name: str) -> str:
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def graph_to_dot(graph: nx.MultiDiGraph[str]) -> str:
+    """Graphviz DOT text of the app graph: one node per app, edges labelled by group."""
+    lines = ["digraph stolos {"]
+    lines += [f"  {_dot_id(node)};" for node in sorted(graph.nodes)]
+    lines += [
+        f"  {_dot_id(parent)} -> {_dot_id(child)} [label={_dot_id(str(group))}];"
+        for parent, child, group in sorted(graph.edges(keys=True))
+    ]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def graph_to_json(graph: nx.MultiDiGraph[str]) -> dict[str, Any]:
+    return {
+        "nodes": sorted(graph.nodes),
+        "edges": [
+            {"parent": parent, "child": child, "group": group}
+            for parent, child, group in sorted(graph.edges(keys=True))
+        ],
+    }

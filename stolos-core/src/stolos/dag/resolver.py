@@ -95,7 +95,13 @@ class DependencyResolver:
             for rule in group.rules:
                 if rule.problem is not None:
                     raise rule.problem
-        return self._stream_parents(groups, values)
+        # Each rule's job_ids are started now, so that an error surfaces here; they stream.
+        streams = [
+            (rule.parent.name, group.name, rule.job_ids(values, self.validators))
+            for group in groups
+            for rule in group.rules
+        ]
+        return (Dependency(app, found, name) for app, name, ids in streams for found in ids)
 
     def children(self, app_name: str, job_id: str) -> Iterator[Dependency]:
         """The child jobs that list ``app_name`` ``job_id`` among their parents, once per
@@ -104,8 +110,12 @@ class DependencyResolver:
         if not self.graph.out_degree(app_name):
             return iter(())
         values = self._app(app_name).parse(job_id, self.validators)
-        accepted = [route for route in routes if route.accepts(job_id, values)]
-        return self._stream_children(accepted, values)
+        streams = [
+            (route.child.name, route.group.name, route.job_ids(values))
+            for route in routes
+            if route.accepts(job_id, values)
+        ]
+        return (Dependency(app, found, name) for app, name, ids in streams for found in ids)
 
     def autofill_values(self, app_name: str, identifier: str) -> list[Any]:
         """The app's autofill values of ``identifier`` (a range string expanded)."""
@@ -157,26 +167,6 @@ class DependencyResolver:
             by_app.setdefault(pair[0], []).append(pair)
         for app_name in self._topological_order():
             yield from by_app.get(app_name, ())
-
-    # --- streaming ----------------------------------------------------------------------
-
-    def _stream_parents(
-        self, groups: list[ParentGroup], values: Mapping[str, Any]
-    ) -> Iterator[Dependency]:
-        for group in groups:
-            for rule in group.rules:
-                parent = rule.parent.name
-                for job_id in rule.job_ids(values, self.validators):
-                    yield Dependency(parent, job_id, group.name)
-
-    @staticmethod
-    def _stream_children(
-        routes: list[ChildRoute], values: Mapping[str, Any]
-    ) -> Iterator[Dependency]:
-        for route in routes:
-            child, group = route.child.name, route.group.name
-            for job_id in route.job_ids(values):
-                yield Dependency(child, job_id, group)
 
     # --- per-app and per-group caches ---------------------------------------------------
 
