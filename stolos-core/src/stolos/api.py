@@ -169,8 +169,7 @@ def visualize_dag(
     """Write the app graph (or ``dg``) as a Graphviz DOT file and return its path.  Unlike
     the original, nothing is rendered, run or opened: ``dot -Tsvg`` the file yourself, or
     use ``stolos graph --format svg``."""
-    import stolos.cli.main  # noqa: F401 - the cli package must be entered through main
-    from stolos.cli.inspect import graph_to_dot
+    from stolos.dag.graph import graph_to_dot
 
     target = Path(path)
     target.write_text(graph_to_dot(build_dag() if dg is None else dg), encoding="utf-8")

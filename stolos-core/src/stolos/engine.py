@@ -15,7 +15,7 @@ from typing import Any
 
 from stolos import options as opts
 from stolos.config.model import AppConfig, TasksConfig
-from stolos.errors import ConfigInvalid, StolosError, UnknownJobType
+from stolos.errors import ConfigInvalid, JobTypeConfigError, StolosError
 from stolos.jobid import Validators, load_validations_module
 from stolos.plugins import Descriptor, Kind, PluginManager
 
@@ -56,9 +56,7 @@ class Stolos:
     @cached_property
     def validators(self) -> Validators:
         """Plugin validators, overridden by an original-style validations module."""
-        functions = {
-            d.name: d.factory for d in self.plugins.descriptors(Kind.JOB_ID_VALIDATOR)
-        }
+        functions = {d.name: d.factory for d in self.plugins.descriptors(Kind.JOB_ID_VALIDATOR)}
         module = self.options.get("job_id_validations")
         if module:
             functions.update(load_validations_module(module))
@@ -82,14 +80,25 @@ class Stolos:
     def config(self) -> TasksConfig:
         """The configuration, read once and validated (``ConfigInvalid`` otherwise).
 
-        An unknown job type is tolerated here, so that a machine that only queries the
-        dependencies need not install every job type; ``stolos validate`` reports it."""
+        Job-type problems (:class:`JobTypeConfigError`) are tolerated here, so that a
+        machine that only queries dependencies or submits jobs need not install every job
+        type; :meth:`check_runnable` makes them fatal for a worker."""
         config = self.load_config()
+        self._job_type_problems: list[StolosError] = []
         if self._validate:
-            problems = [p for p in self.check(config) if not isinstance(p, UnknownJobType)]
-            if problems:
-                raise ConfigInvalid(problems)
+            problems = self.check(config)
+            self._job_type_problems = [p for p in problems if isinstance(p, JobTypeConfigError)]
+            fatal = [p for p in problems if not isinstance(p, JobTypeConfigError)]
+            if fatal:
+                raise ConfigInvalid(fatal)
         return config
+
+    def check_runnable(self, apps: list[str]) -> None:
+        """``ConfigInvalid`` if a job type of ``apps`` is missing or its keys are wrong."""
+        self.config  # noqa: B018 - loads and validates once
+        problems = [p for p in self._job_type_problems if p.app in apps]
+        if problems:
+            raise ConfigInvalid(problems)
 
     def app(self, name: str) -> AppConfig:
         return self.config[name]
@@ -104,13 +113,16 @@ class Stolos:
     # --- job ids ----------------------------------------------------------------------
 
     def parse_job_id(self, app_name: str, job_id: str) -> dict[str, Any]:
-        """Identifier values of ``job_id``, validated and typed."""
+        """Identifier values of ``job_id``, validated and typed; the error names the app
+        and the job_id."""
         app = self.app(app_name)
         try:
             return self.validators.validate_all(app.template.parse(job_id))
         except StolosError as exc:
             exc.app = app_name
             exc.file = exc.file or self.config.source
+            if repr(job_id) not in exc.message:
+                exc.message = f"job_id {job_id!r}: {exc.message}"
             raise
 
     def create_job_id(self, app_name: str, **identifiers: Any) -> str:

@@ -10,30 +10,17 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import click
-import networkx as nx
 
-from stolos.cli.main import get_stolos
+from stolos.cli.context import echo_json, get_stolos, table
+from stolos.dag.graph import graph_to_dot, graph_to_json
 from stolos.errors import ConfigError, StolosError
 
 JSON_HELP = "Print JSON instead of text."
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
-
-
-def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
-    """Left-aligned columns; the last column is not padded."""
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
-    )
 
 
 # --- plugins -----------------------------------------------------------------------------
@@ -53,13 +40,13 @@ def plugins(as_json: bool) -> None:
     """
     descriptors = get_stolos().plugins.all_descriptors()
     if as_json:
-        _echo_json([d.to_dict() for d in descriptors])
+        echo_json([d.to_dict() for d in descriptors])
         return
     rows = [
         (d.name, d.kind.value if d.kind else "", d.distribution, d.version, d.summary)
         for d in descriptors
     ]
-    click.echo(_table(rows, ("NAME", "KIND", "DISTRIBUTION", "VERSION", "SUMMARY")))
+    click.echo(table(rows, ("NAME", "KIND", "DISTRIBUTION", "VERSION", "SUMMARY")))
 
 
 # --- validate ----------------------------------------------------------------------------
@@ -84,7 +71,7 @@ def validate(as_json: bool) -> None:
     except ConfigError as exc:  # the file cannot be read or parsed: that is the problem
         problems, source, count = [exc], exc.file or "the configuration", 0
     if as_json:
-        _echo_json([p.to_dict() for p in problems])
+        echo_json([p.to_dict() for p in problems])
     else:
         for problem in problems:
             click.echo(str(problem))
@@ -102,9 +89,9 @@ def validate(as_json: bool) -> None:
 def _echo_dependencies(dependencies: Iterable[Any], as_json: bool, nothing: str) -> None:
     rows = [(d.app_name, d.job_id, d.group) for d in dependencies]
     if as_json:
-        _echo_json([{"app_name": a, "job_id": j, "group": g} for a, j, g in rows])
+        echo_json([{"app_name": a, "job_id": j, "group": g} for a, j, g in rows])
     elif rows:
-        click.echo(_table(rows, ("APP", "JOB_ID", "GROUP")))
+        click.echo(table(rows, ("APP", "JOB_ID", "GROUP")))
     else:
         click.echo(nothing, err=True)
 
@@ -149,33 +136,6 @@ def jobs(app_name: str) -> None:
 
 
 # --- graph -------------------------------------------------------------------------------
-
-
-def _dot_id(name: str) -> str:
-    escaped = name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
-
-
-def graph_to_dot(graph: nx.MultiDiGraph[str]) -> str:
-    """Graphviz DOT text of the app graph: one node per app, edges labelled by group."""
-    lines = ["digraph stolos {"]
-    lines += [f"  {_dot_id(node)};" for node in sorted(graph.nodes)]
-    lines += [
-        f"  {_dot_id(parent)} -> {_dot_id(child)} [label={_dot_id(str(group))}];"
-        for parent, child, group in sorted(graph.edges(keys=True))
-    ]
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def graph_to_json(graph: nx.MultiDiGraph[str]) -> dict[str, Any]:
-    return {
-        "nodes": sorted(graph.nodes),
-        "edges": [
-            {"parent": parent, "child": child, "group": group}
-            for parent, child, group in sorted(graph.edges(keys=True))
-        ],
-    }
 
 
 def dot_to_svg(dot_text: str) -> str:

@@ -15,8 +15,7 @@ from typing import Any
 
 import click
 
-from stolos.cli.inspect import _table
-from stolos.cli.main import get_stolos
+from stolos.cli.context import get_stolos, table
 from stolos.engine import Stolos
 from stolos.errors import InvalidJobId, JobAlreadyQueued
 from stolos.queue import JobKey, JobRecord, State
@@ -26,23 +25,6 @@ ERROR_WIDTH = 60
 
 
 # --- shared by ``stolos submit``, ``stolos reset`` and ``stolos-submit`` -----------------
-
-
-def validate_all(stolos: Stolos, pairs: Iterable[JobKey]) -> list[JobKey]:
-    """Parse every job_id before any write; the error names the app and the job_id."""
-    checked = []
-    for app, job_id in pairs:
-        try:
-            stolos.parse_job_id(app, job_id)
-        except InvalidJobId as exc:
-            message = exc.message if repr(job_id) in exc.message else (
-                f"job_id {job_id!r}: {exc.message}"
-            )
-            raise InvalidJobId(
-                f"{message}; nothing was submitted", file=exc.file, app=app, key=exc.key
-            ) from None
-        checked.append((app, job_id))
-    return checked
 
 
 def submit_jobs(
@@ -56,8 +38,12 @@ def submit_jobs(
 ) -> list[str]:
     """Submit (or with ``readd``, re-add) every job, all or nothing; one line per job
     saying what happened to it."""
-    pairs = validate_all(stolos, pairs)
     scheduler = stolos.scheduler
+    try:
+        pairs = scheduler.validate_jobs(pairs)
+    except InvalidJobId as exc:
+        exc.message += "; nothing was submitted"
+        raise
     if not readd:
         return [
             f"{r.app} {r.job_id}: "
@@ -191,12 +177,12 @@ def status(app: str | None, job_ids: tuple[str, ...], states: tuple[str, ...],
     elif listing:
         rows = [[j["app"], j["job_id"], j["state"] or "never submitted", j["attempts"],
                  _short(j["last_error"]), j["log_path"] or ""] for j in jobs]
-        click.echo(_table(rows, ["APP", "JOB_ID", "STATE", "ATTEMPTS", "LAST_ERROR", "LOG"])
+        click.echo(table(rows, ["APP", "JOB_ID", "STATE", "ATTEMPTS", "LAST_ERROR", "LOG"])
                    if rows else "no such jobs")
     else:
         used = [s for s in STATE_NAMES if any(c[s] for c in counts.values())]
         rows = [[name, *(c[s] for s in used), sum(c.values())] for name, c in counts.items()]
-        click.echo(_table(rows, ["APP", *used, "TOTAL"]))
+        click.echo(table(rows, ["APP", *used, "TOTAL"]))
 
 
 def _counts(stolos: Stolos, app: str | None) -> dict[str, dict[str, int]]:

@@ -1,9 +1,9 @@
 """The ``stolos`` command group: global options, plugin commands, and error handling.
 
-Every command reaches Stolos through :func:`get_stolos`, so options given here
-(``--tasks_json``, ``-o NAME=VALUE``) override the ``STOLOS_*`` environment.  A
-:class:`~stolos.errors.StolosError` anywhere ends the command with one located message
-on stderr and exit code 1, never a traceback.
+Every command reaches Stolos through :func:`stolos.cli.context.get_stolos`, so options
+given here (``--tasks_json``, ``-o NAME=VALUE``) override the ``STOLOS_*`` environment.
+A :class:`~stolos.errors.StolosError` anywhere ends the command with one located message
+on stderr and exit code 1, never a traceback; so does a plugin that fails to load.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ from typing import Any
 
 import click
 
-from stolos.engine import Stolos
+from stolos.cli import inspect as inspect_commands
+from stolos.cli import jobs as job_commands
+from stolos.cli import run as run_commands
+from stolos.cli.context import EXIT_ERROR, get_stolos, run_guarded
 from stolos.errors import OptionError, StolosError
 from stolos.plugins import PluginManager
 
-EXIT_ERROR = 1
+__all__ = ["cli", "get_stolos", "main", "run_guarded"]
 
 
 def _parse_assignments(values: tuple[str, ...]) -> dict[str, str]:
@@ -39,19 +42,49 @@ Examples:
   STOLOS_TASKS_JSON=examples/tasks.json stolos parents preprocess 20140601_1
   stolos -o qb_sqlite_path=/tmp/x.db status""",
 )
-@click.option("--tasks_json", "--tasks-json", "tasks_json", metavar="FILE",
-              help="Configuration file (json backend) [env: STOLOS_TASKS_JSON].")
-@click.option("--configuration_backend", "--configuration-backend", "configuration_backend",
-              metavar="NAME", help="Configuration backend plugin [env: STOLOS_CONFIGURATION_BACKEND].")
-@click.option("--queue_backend", "--queue-backend", "queue_backend", metavar="NAME",
-              help="Queue backend plugin [env: STOLOS_QUEUE_BACKEND].")
-@click.option("--job_id_validations", "--job-id-validations", "job_id_validations",
-              metavar="MODULE", help="Module with JOB_ID_VALIDATIONS [env: STOLOS_JOB_ID_VALIDATIONS].")
-@click.option("--job_id_default_template", "--job-id-default-template",
-              "job_id_default_template", metavar="TEMPLATE",
-              help="Template of apps without job_id [env: STOLOS_JOB_ID_DEFAULT_TEMPLATE].")
-@click.option("-o", "--option", "extra", multiple=True, metavar="NAME=VALUE",
-              help="Any plugin option, e.g. -o qb_redis_host=10.0.0.5 [env: STOLOS_NAME].")
+@click.option(
+    "--tasks_json",
+    "--tasks-json",
+    "tasks_json",
+    metavar="FILE",
+    help="Configuration file (json backend) [env: STOLOS_TASKS_JSON].",
+)
+@click.option(
+    "--configuration_backend",
+    "--configuration-backend",
+    "configuration_backend",
+    metavar="NAME",
+    help="Configuration backend plugin [env: STOLOS_CONFIGURATION_BACKEND].",
+)
+@click.option(
+    "--queue_backend",
+    "--queue-backend",
+    "queue_backend",
+    metavar="NAME",
+    help="Queue backend plugin [env: STOLOS_QUEUE_BACKEND].",
+)
+@click.option(
+    "--job_id_validations",
+    "--job-id-validations",
+    "job_id_validations",
+    metavar="MODULE",
+    help="Module with JOB_ID_VALIDATIONS [env: STOLOS_JOB_ID_VALIDATIONS].",
+)
+@click.option(
+    "--job_id_default_template",
+    "--job-id-default-template",
+    "job_id_default_template",
+    metavar="TEMPLATE",
+    help="Template of apps without job_id [env: STOLOS_JOB_ID_DEFAULT_TEMPLATE].",
+)
+@click.option(
+    "-o",
+    "--option",
+    "extra",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Any plugin option, e.g. -o qb_redis_host=10.0.0.5 [env: STOLOS_NAME].",
+)
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.version_option(package_name="stolos-core", prog_name="stolos")
 @click.pass_context
@@ -70,39 +103,6 @@ def cli(ctx: click.Context, extra: tuple[str, ...], verbose: int, **flags: Any) 
     ctx.obj = {"overrides": overrides}
 
 
-def get_stolos(ctx: click.Context | None = None) -> Stolos:
-    """The :class:`Stolos` of this invocation, built once from the global options."""
-    ctx = ctx or click.get_current_context()
-    root = ctx.find_root()
-    root.ensure_object(dict)
-    if "stolos" not in root.obj:
-        stolos = Stolos(root.obj.get("overrides", {}))
-        root.obj["stolos"] = stolos
-        root.call_on_close(stolos.close)
-    return root.obj["stolos"]
-
-
-def run_guarded(command: click.Command, args: list[str] | None = None, prog: str | None = None) -> None:
-    """Run a click command; a ``StolosError`` becomes one message and exit code 1."""
-    try:
-        code = command.main(args=args, prog_name=prog, standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("Aborted!", err=True)
-        sys.exit(EXIT_ERROR)
-    except StolosError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
-    except BrokenPipeError:
-        sys.exit(EXIT_ERROR)
-    if isinstance(code, int) and code:  # without standalone mode click returns ctx.exit(code)
-        sys.exit(code)
-
-
 def main() -> None:
     """Entry point of the ``stolos`` command."""
     try:
@@ -111,14 +111,14 @@ def main() -> None:
     except StolosError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    except Exception as exc:  # a plugin's own bug must not become a traceback
+        click.echo(
+            f"error: a plugin failed to add its commands: {type(exc).__name__}: {exc}", err=True
+        )
+        sys.exit(EXIT_ERROR)
     run_guarded(cli, prog="stolos")
 
 
-# Command modules register themselves on ``cli``; one module per command group.
-from stolos.cli import inspect as _inspect  # noqa: E402
-from stolos.cli import jobs as _jobs  # noqa: E402
-from stolos.cli import run as _run  # noqa: E402
-
-for _module in (_inspect, _jobs, _run):
+for _module in (inspect_commands, job_commands, run_commands):
     for _command in _module.COMMANDS:
         cli.add_command(_command)

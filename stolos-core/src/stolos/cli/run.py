@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from stolos.cli.main import get_stolos
+from stolos.cli.context import get_stolos
 from stolos.errors import OptionError, StolosError
 from stolos.plugins import Kind
 from stolos.worker import JsonFormatter, Worker, log_path_for
@@ -66,20 +66,43 @@ class _TextFormatter(logging.Formatter):
 
 
 log_format_option = click.option(
-    "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
     help="One line per job transition, as text or JSON.",
 )
 lease_option = click.option(
-    "--lease-timeout", "lease_timeout", type=float, default=None,
+    "--lease-timeout",
+    "lease_timeout",
+    type=float,
+    default=None,
     help="Seconds a claim lives without heartbeat [env: STOLOS_LEASE_TIMEOUT; default 60].",
 )
 job_type_options = [
-    click.option("--bash_cmd", "--bash-cmd", "bash_cmd", default=None, metavar="WORDS",
-                 help="Extra words appended to a bash app's command, as separate words."),
-    click.option("--redirect_to_stderr", "--redirect-to-stderr", "redirect_to_stderr", is_flag=True,
-                 help="Job output to stderr instead of the per-job log file."),
-    click.option("--max_retry", "--max-retry", "max_retry", type=int, default=None,
-                 help="Attempts before a job fails, for apps without max_retry [env: STOLOS_MAX_RETRY]."),
+    click.option(
+        "--bash_cmd",
+        "--bash-cmd",
+        "bash_cmd",
+        default=None,
+        metavar="WORDS",
+        help="Extra words appended to a bash app's command, as separate words.",
+    ),
+    click.option(
+        "--redirect_to_stderr",
+        "--redirect-to-stderr",
+        "redirect_to_stderr",
+        is_flag=True,
+        help="Job output to stderr instead of the per-job log file.",
+    ),
+    click.option(
+        "--max_retry",
+        "--max-retry",
+        "max_retry",
+        type=int,
+        default=None,
+        help="Attempts before a job fails, for apps without max_retry [env: STOLOS_MAX_RETRY].",
+    ),
 ]
 
 
@@ -98,24 +121,52 @@ def _apply_overrides(ctx: click.Context, **values: Any) -> None:
 
 
 @click.command("run", epilog=RUN_EPILOG)
-@click.option("-a", "--app_name", "--app-name", "app_name", envvar="STOLOS_APP_NAME", required=True,
-              help="App whose queue to take a job from [env: STOLOS_APP_NAME].")
-@click.option("--job_id", "--job-id", "job_id", default=None,
-              help="Run this job now (refused if it is already known).")
-@click.option("--bypass_scheduler", "--bypass-scheduler", "bypass", is_flag=True,
-              help="With --job_id: run the job type only; no queue, lease or state.")
+@click.option(
+    "-a",
+    "--app_name",
+    "--app-name",
+    "app_name",
+    envvar="STOLOS_APP_NAME",
+    required=True,
+    help="App whose queue to take a job from [env: STOLOS_APP_NAME].",
+)
+@click.option(
+    "--job_id",
+    "--job-id",
+    "job_id",
+    default=None,
+    help="Run this job now (refused if it is already known).",
+)
+@click.option(
+    "--bypass_scheduler",
+    "--bypass-scheduler",
+    "bypass",
+    is_flag=True,
+    help="With --job_id: run the job type only; no queue, lease or state.",
+)
 @lease_option
 @log_format_option
 @_with_job_type_options
 @click.pass_context
 def run_command(
-    ctx: click.Context, app_name: str, job_id: str | None, bypass: bool, lease_timeout: float | None,
-    log_format: str, bash_cmd: str | None, redirect_to_stderr: bool, max_retry: int | None,
+    ctx: click.Context,
+    app_name: str,
+    job_id: str | None,
+    bypass: bool,
+    lease_timeout: float | None,
+    log_format: str,
+    bash_cmd: str | None,
+    redirect_to_stderr: bool,
+    max_retry: int | None,
 ) -> None:
     """Take at most one job of APP, run it, and exit (the original runner)."""
     _configure_logging(log_format)
-    _apply_overrides(ctx, max_retry=max_retry, lease_timeout=lease_timeout,
-                     **_job_type_overrides(bash_cmd, redirect_to_stderr))
+    _apply_overrides(
+        ctx,
+        max_retry=max_retry,
+        lease_timeout=lease_timeout,
+        **_job_type_overrides(bash_cmd, redirect_to_stderr),
+    )
     stolos = get_stolos(ctx)
     if bypass:
         if not job_id:
@@ -146,40 +197,82 @@ def _run_bypassing_scheduler(stolos: Any, app_name: str, job_id: str) -> None:
     descriptor = stolos.plugins.get(Kind.JOB_TYPE, app.job_type)
     options = stolos.plugin_options(descriptor)
     context = JobContext(
-        app=app, job_id=job_id, identifiers=identifiers, attempt=1,
+        app=app,
+        job_id=job_id,
+        identifiers=identifiers,
+        attempt=1,
         log_path=log_path_for(stolos.options["log_dir"], app_name, job_id, 0),
-        options=options, redirect_to_stderr=bool(options.get("redirect_to_stderr")),
+        options=options,
+        redirect_to_stderr=bool(options.get("redirect_to_stderr")),
     )
     stolos.job_type(app.job_type).run(context)
     click.echo(f"{app_name} {job_id}: ran without the scheduler (log: {context.log_path})")
 
 
 @click.command("worker", epilog=WORKER_EPILOG)
-@click.option("-a", "--app", "--app_name", "apps", multiple=True,
-              help="App to serve (repeat for several; default: every app).")
-@click.option("-c", "--concurrency", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Jobs run at once by this process.")
-@click.option("--max-jobs", type=click.IntRange(min=1), default=None, help="Exit after this many jobs.")
-@click.option("--exit-when-idle", is_flag=True,
-              help="Exit once nothing runs here and no app served has a queued job.")
-@click.option("--grace-period", type=float, default=30.0, show_default=True,
-              help="Seconds running jobs get to finish after SIGTERM/SIGINT.")
+@click.option(
+    "-a",
+    "--app",
+    "--app_name",
+    "apps",
+    multiple=True,
+    help="App to serve (repeat for several; default: every app).",
+)
+@click.option(
+    "-c",
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Jobs run at once by this process.",
+)
+@click.option(
+    "--max-jobs", type=click.IntRange(min=1), default=None, help="Exit after this many jobs."
+)
+@click.option(
+    "--exit-when-idle",
+    is_flag=True,
+    help="Exit once nothing runs here and no app served has a queued job.",
+)
+@click.option(
+    "--grace-period",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds running jobs get to finish after SIGTERM/SIGINT.",
+)
 @lease_option
 @log_format_option
 @_with_job_type_options
 @click.pass_context
 def worker_command(
-    ctx: click.Context, apps: tuple[str, ...], concurrency: int, max_jobs: int | None,
-    exit_when_idle: bool, grace_period: float, lease_timeout: float | None, log_format: str,
-    bash_cmd: str | None, redirect_to_stderr: bool, max_retry: int | None,
+    ctx: click.Context,
+    apps: tuple[str, ...],
+    concurrency: int,
+    max_jobs: int | None,
+    exit_when_idle: bool,
+    grace_period: float,
+    lease_timeout: float | None,
+    log_format: str,
+    bash_cmd: str | None,
+    redirect_to_stderr: bool,
+    max_retry: int | None,
 ) -> None:
     """Claim and run jobs until stopped: heartbeats, retries, bubble up and down."""
     _configure_logging(log_format)
-    _apply_overrides(ctx, max_retry=max_retry, lease_timeout=lease_timeout,
-                     **_job_type_overrides(bash_cmd, redirect_to_stderr))
+    _apply_overrides(
+        ctx,
+        max_retry=max_retry,
+        lease_timeout=lease_timeout,
+        **_job_type_overrides(bash_cmd, redirect_to_stderr),
+    )
     worker = Worker(
-        get_stolos(ctx), apps=apps, concurrency=concurrency, max_jobs=max_jobs,
-        exit_when_idle=exit_when_idle, grace_period=grace_period,
+        get_stolos(ctx),
+        apps=apps,
+        concurrency=concurrency,
+        max_jobs=max_jobs,
+        exit_when_idle=exit_when_idle,
+        grace_period=grace_period,
     )
     worker.install_signal_handlers()
     ctx.exit(worker.run())

@@ -16,10 +16,7 @@ from collections.abc import Sequence
 
 import click
 
-# The cli package is entered through main, which registers every command module.
-from stolos.cli.main import run_guarded
-
-# isort: split
+from stolos.cli.context import run_guarded
 from stolos.cli.jobs import submit_jobs
 from stolos.engine import Stolos
 
