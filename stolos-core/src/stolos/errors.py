@@ -87,8 +87,16 @@ class UnknownApp(ConfigError):
     """An app name that the configuration does not define."""
 
 
-class UnknownJobType(ConfigError):
-    """An app's ``job_type`` names no installed job type (tolerated by query-only uses)."""
+class JobTypeConfigError(ConfigError):
+    """A problem with an app's job type or the keys that belong to it.
+
+    Fatal for running the app's jobs and reported by ``stolos validate``, but tolerated by
+    query-only uses (parents, children, submit), so that a machine needs no job type
+    installed to resolve dependencies."""
+
+
+class UnknownJobType(JobTypeConfigError):
+    """An app's ``job_type`` names no installed job type."""
 
 
 class InvalidJobId(StolosError):

@@ -118,8 +118,8 @@ class Scheduler:
     def retry_delay(self, app: AppConfig, attempt: int) -> float:
         """Seconds before the next attempt: ``retry_delay`` doubled per attempt so far,
         capped at ``retry_delay_max``."""
-        base = float(app.get("retry_delay") or 0)
-        cap = float(app.get("retry_delay_max") or DEFAULT_RETRY_DELAY_MAX)
+        base = float(app.get("retry_delay", 0))
+        cap = float(app.get("retry_delay_max", DEFAULT_RETRY_DELAY_MAX))
         return min(base * 2 ** max(attempt - 1, 0), cap)
 
     def _skip_reason(self, app: str, job_id: str) -> str | None:
@@ -182,7 +182,11 @@ class Scheduler:
             raise JobAlreadyQueued(f"job {job_id!r} is already {previous.value}", app=app)
         reset_from = set(FINISHED) if reset_descendants else {State.UPSTREAM_FAILED, State.SKIPPED}
         self._walk_descendants(
-            (app, job_id), State.PENDING, reset_from, f"reset: ancestor {app} {job_id} re-added", worker
+            (app, job_id),
+            State.PENDING,
+            reset_from,
+            f"reset: ancestor {app} {job_id} re-added",
+            worker,
         )
         return previous
 
@@ -305,7 +309,10 @@ class Scheduler:
         elif self._parses(key):  # a job_id that does not parse has no descendants
             mark = State.SKIPPED if state is State.SKIPPED else State.UPSTREAM_FAILED
             self._walk_descendants(
-                key, mark, {State.WAITING, State.PENDING}, f"{lease.app} {lease.job_id} is {state.value}",
+                key,
+                mark,
+                {State.WAITING, State.PENDING},
+                f"{lease.app} {lease.job_id} is {state.value}",
                 lease.worker,
             )
         self.queue.release(lease)
@@ -347,7 +354,9 @@ class Scheduler:
         checked = 0
         while checked < n:
             start = (scan.hint + checked) % n
-            chunk = [scan.parents[(start + i) % n] for i in range(min(STATE_READ_CHUNK, n - checked))]
+            chunk = [
+                scan.parents[(start + i) % n] for i in range(min(STATE_READ_CHUNK, n - checked))
+            ]
             states = self.queue.get_states(chunk)
             for offset, parent in enumerate(chunk):
                 if states.get(parent) is not State.COMPLETED:
@@ -401,7 +410,9 @@ class Scheduler:
             seen.update(children)
             if not children:
                 continue
-            flags = self.queue.mark(children, state, only_from=only_from, message=message, worker=worker)
+            flags = self.queue.mark(
+                children, state, only_from=only_from, message=message, worker=worker
+            )
             for child, flag in zip(children, flags, strict=True):
                 if flag:
                     changed += 1
@@ -450,8 +461,13 @@ class Scheduler:
             },
             "groups": [g.to_dict() for g in groups],
             "history": [
-                {"at": t.at, "state": t.state.value, "worker": t.worker,
-                 "attempt": t.attempt, "message": t.message}
+                {
+                    "at": t.at,
+                    "state": t.state.value,
+                    "worker": t.worker,
+                    "attempt": t.attempt,
+                    "message": t.message,
+                }
                 for t in (self.queue.history(app, job_id)[-10:] if record else [])
             ],
             "advice": _advice(record, groups, reason, invalid, now),
@@ -496,8 +512,12 @@ def _advice(
     """One sentence: what the job's state means and what a user can do about it."""
     incomplete = sum(g.parents - g.complete for g in groups)
     unsubmitted = [k for g in groups for k, state in g.incomplete if state is None]
-    failed = [k for g in groups for k, state in g.incomplete
-              if state in (State.FAILED, State.UPSTREAM_FAILED)]
+    failed = [
+        k
+        for g in groups
+        for k, state in g.incomplete
+        if state in (State.FAILED, State.UPSTREAM_FAILED)
+    ]
     if invalid:
         return f"its job_id does not parse ({invalid}); it can never run"
     if skip_reason:
@@ -506,19 +526,27 @@ def _advice(
         return "it was never submitted; `stolos submit APP JOB_ID` queues it and its parents"
     state = record.state
     if state is State.QUEUED and record.not_before and record.not_before > now:
-        return (f"attempt {record.attempts} failed; it is queued for a retry "
-                f"not before {_when(record.not_before)}")
+        return (
+            f"attempt {record.attempts} failed; it is queued for a retry "
+            f"not before {_when(record.not_before)}"
+        )
     if state is State.QUEUED and incomplete:
-        return (f"it is queued; a worker that takes it will queue its {incomplete} incomplete "
-                "parent job(s) and park it until they complete")
+        return (
+            f"it is queued; a worker that takes it will queue its {incomplete} incomplete "
+            "parent job(s) and park it until they complete"
+        )
     if state is State.WAITING and unsubmitted:
         (papp, pjob) = unsubmitted[0]
-        return (f"it waits for {incomplete} incomplete parent job(s), some never submitted; "
-                f"`stolos submit {papp} {pjob}` queues one")
+        return (
+            f"it waits for {incomplete} incomplete parent job(s), some never submitted; "
+            f"`stolos submit {papp} {pjob}` queues one"
+        )
     if state is State.UPSTREAM_FAILED and failed:
         (papp, pjob) = failed[0]
-        return (f"its ancestor failed: fix it, then `stolos reset {papp} {pjob}` "
-                "(this job is queued again once that one completes)")
+        return (
+            f"its ancestor failed: fix it, then `stolos reset {papp} {pjob}` "
+            "(this job is queued again once that one completes)"
+        )
     advice = {
         State.PENDING: "it is known but not queued: it is queued when its parents complete, "
         "or run `stolos reset APP JOB_ID`",

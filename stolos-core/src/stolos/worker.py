@@ -99,6 +99,7 @@ class Worker:
         self.apps = list(apps) or list(stolos.config)
         for app in self.apps:
             stolos.app(app)  # unknown app: fail now, naming it
+        stolos.check_runnable(self.apps)
         self.concurrency = max(1, concurrency)
         self.max_jobs = max_jobs
         self.exit_when_idle = exit_when_idle
@@ -121,8 +122,15 @@ class Worker:
             threading.Thread(target=self._job_loop, name=f"stolos-job-{i}", daemon=True)
             for i in range(self.concurrency)
         ]
-        heartbeat = threading.Thread(target=self._heartbeat_loop, name="stolos-heartbeat", daemon=True)
-        log.info("worker %s serving %d app(s), concurrency %d", self.name, len(self.apps), self.concurrency)
+        heartbeat = threading.Thread(
+            target=self._heartbeat_loop, name="stolos-heartbeat", daemon=True
+        )
+        log.info(
+            "worker %s serving %d app(s), concurrency %d",
+            self.name,
+            len(self.apps),
+            self.concurrency,
+        )
         heartbeat.start()
         for thread in threads:
             thread.start()
@@ -159,7 +167,9 @@ class Worker:
                 log.warning("second signal: killing running jobs")
                 self.kill()
             else:
-                log.warning("signal %s: finishing running jobs, then exiting", signal.Signals(signum).name)
+                log.warning(
+                    "signal %s: finishing running jobs, then exiting", signal.Signals(signum).name
+                )
                 self.stop()
 
         signal.signal(signal.SIGTERM, handle)
@@ -228,13 +238,20 @@ class Worker:
             job_id=job.lease.job_id,
             identifiers=job.identifiers,
             attempt=job.lease.attempt,
-            log_path=log_path_for(self.stolos.options["log_dir"], job.lease.app, job.lease.job_id, job.lease.attempt),
+            log_path=log_path_for(
+                self.stolos.options["log_dir"], job.lease.app, job.lease.job_id, job.lease.attempt
+            ),
             options=options,
             redirect_to_stderr=bool(options.get("redirect_to_stderr", False)),
         )
 
     def _run(self, job: ClaimedJob) -> None:
-        fields = {"app": job.lease.app, "job_id": job.lease.job_id, "attempt": job.lease.attempt, "worker": self.name}
+        fields = {
+            "app": job.lease.app,
+            "job_id": job.lease.job_id,
+            "attempt": job.lease.attempt,
+            "worker": self.name,
+        }
         try:
             context = self._context(job)
             job_type = self.stolos.job_type(job.app.job_type)
@@ -281,16 +298,29 @@ class Worker:
         return timer
 
     def _report(
-        self, job: ClaimedJob, item: _Running | None, error: str | None, fields: dict[str, Any], duration: float
+        self,
+        job: ClaimedJob,
+        item: _Running | None,
+        error: str | None,
+        fields: dict[str, Any],
+        duration: float,
     ) -> None:
         """Write the attempt's outcome, unless the lease was lost (then write nothing)."""
         fields = {**fields, "duration": round(duration, 3)}
         log_path = str(item.context.log_path) if item and item.context.log_path else None
         if item is not None and item.lost:
-            log.warning("lease lost: the job was killed and nothing is written", extra={**fields, "state": "lost"})
+            log.warning(
+                "lease lost: the job was killed and nothing is written",
+                extra={**fields, "state": "lost"},
+            )
             return
         try:
-            if item is not None and self.killing.is_set() and error is not None and not item.timed_out:
+            if (
+                item is not None
+                and self.killing.is_set()
+                and error is not None
+                and not item.timed_out
+            ):
                 self.scheduler.give_back(job)
                 state = State.QUEUED
                 log.warning("stopped: given back to the queue", extra={**fields, "state": "queued"})
@@ -301,13 +331,22 @@ class Worker:
             else:
                 state = self.scheduler.failed(job, error, log_path)
                 verdict = "will retry" if state is State.QUEUED else "failed for good"
-                log.warning("attempt failed (%s): %s", verdict, error, extra={**fields, "state": state.value})
+                log.warning(
+                    "attempt failed (%s): %s",
+                    verdict,
+                    error,
+                    extra={**fields, "state": state.value},
+                )
         except LeaseLost:
-            log.warning("lease lost before the outcome was written", extra={**fields, "state": "lost"})
+            log.warning(
+                "lease lost before the outcome was written", extra={**fields, "state": "lost"}
+            )
             return
         self.finished += 1
         if item is not None:
-            self.stolos.plugins.notify("after_job", job=item.context, state=state.value, duration=duration)
+            self.stolos.plugins.notify(
+                "after_job", job=item.context, state=state.value, duration=duration
+            )
 
     # --- heartbeat --------------------------------------------------------------------
 
@@ -326,6 +365,10 @@ class Worker:
         except LeaseLost:
             item.lost = True
             item.context.kill()  # first: no second copy of the job may keep running
-            log.error("lease lost on %s %s: killed its processes", item.job.lease.app, item.job.lease.job_id)
+            log.error(
+                "lease lost on %s %s: killed its processes",
+                item.job.lease.app,
+                item.job.lease.job_id,
+            )
         except BackendError as exc:
             log.error("heartbeat failed (will retry): %s", exc)

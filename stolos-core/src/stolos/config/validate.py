@@ -31,6 +31,7 @@ from stolos.dag.upstream import GROUP_IDENTIFIER
 from stolos.errors import (
     ConfigError,
     InvalidJobId,
+    JobTypeConfigError,
     StolosError,
     UnknownApp,
     UnknownJobType,
@@ -53,7 +54,8 @@ def validate_config(config: TasksConfig, stolos: Stolos) -> list[StolosError]:
 
     ``stolos`` provides the job_id validators, the dependency group default name and the
     installed job types.  An app whose ``job_type`` is not installed is reported as
-    :class:`~stolos.errors.UnknownJobType`, which query-only uses may ignore.
+    :class:`~stolos.errors.JobTypeConfigError` (job type missing or its keys wrong), which
+    query-only uses may ignore.
     """
     return _Validation(config, stolos).run()
 
@@ -166,13 +168,17 @@ class _Validation:
             return None
 
     def _check_schema(
-        self, app: AppConfig, validator: jsonschema.protocols.Validator, prefix: str
+        self,
+        app: AppConfig,
+        validator: jsonschema.protocols.Validator,
+        prefix: str,
+        kind: type[ConfigError] = ConfigError,
     ) -> bool:
         """Report each schema violation at its key path; ``True`` when there was none."""
         valid = True
         for error in validator.iter_errors(app.raw):
             error = best_match([error]) or error
-            self.add(prefix + _schema_message(error), app.name, key_path(_error_path(error)))
+            self.add(prefix + _schema_message(error), app.name, key_path(_error_path(error)), kind)
             valid = False
         return valid
 
@@ -282,19 +288,20 @@ class _Validation:
             return
         if descriptor.app_schema is not None:
             validator = jsonschema.Draft202012Validator(descriptor.app_schema)
-            if not self._check_schema(app, validator, f"job type {name!r}: "):
+            if not self._check_schema(app, validator, f"job type {name!r}: ", JobTypeConfigError):
                 return  # check_app may rely on the keys having the schema's shape
         try:
             problems = list(self.stolos.job_type(name).check_app(app))
         except StolosError as exc:
-            self.add(f"job type {name!r}: {exc.message}", app.name, exc.key or "job_type")
+            self.add(f"job type {name!r}: {exc.message}", app.name, exc.key or "job_type",
+                     JobTypeConfigError)
             return
         except Exception as exc:  # a plugin's bug: report it against the app, keep going
             self.add(f"job type {name!r} failed to check this app: {type(exc).__name__}: {exc}",
-                     app.name, "job_type")
+                     app.name, "job_type", JobTypeConfigError)
             return
         for key, message in problems:
-            self.add(message, app.name, key)
+            self.add(message, app.name, key, JobTypeConfigError)
 
     # --- dependencies -------------------------------------------------------------------
 
