@@ -64,9 +64,7 @@ class JobIdTemplate:
             raise InvalidJobId(f"job_id must be a string, not {type(job_id).__name__}")
         match = self._regex.fullmatch(job_id)
         if match is None or any(v == "" for v in match.groups()):
-            raise InvalidJobId(
-                f"job_id {job_id!r} does not match the template {self.template!r}"
-            )
+            raise InvalidJobId(f"job_id {job_id!r} does not match the template {self.template!r}")
         return dict(zip(self.identifiers, match.groups(), strict=True))
 
     def format(self, values: Mapping[str, Any]) -> str:

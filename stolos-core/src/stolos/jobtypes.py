@@ -11,6 +11,7 @@ job times out, or the worker is stopped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -94,7 +95,10 @@ class JobContext:
             if log:
                 log.close()
         if code < 0:
-            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = str(-code)
             raise JobFailed(f"killed by signal {name}")
         return code
 
@@ -103,10 +107,8 @@ class JobContext:
         with self._lock:
             self.cancelled.set()
             if self._process is not None and self._process.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self._process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
 
 class NoopJobType:

@@ -188,7 +188,10 @@ class PluginManager:
             raise PluginError(f"{where}: {kind.hook_name} returned {desc!r}, not a Descriptor")
         if not desc.name or not callable(desc.factory):
             raise PluginError(f"{where}: {kind.value} descriptor needs a name and a factory")
-        for label, schema in (("options_schema", desc.options_schema), ("app_schema", desc.app_schema)):
+        for label, schema in (
+            ("options_schema", desc.options_schema),
+            ("app_schema", desc.app_schema),
+        ):
             if schema is None:
                 continue
             try:
@@ -212,9 +215,10 @@ class PluginManager:
         try:
             return self._descriptors[kind][name]
         except KeyError:
-            installed = ", ".join(
-                f"{d.name} (from {d.distribution})" for d in self.descriptors(kind)
-            ) or "none"
+            installed = (
+                ", ".join(f"{d.name} (from {d.distribution})" for d in self.descriptors(kind))
+                or "none"
+            )
             raise UnknownPlugin(
                 f"no {kind.value.replace('_', ' ')} named {name!r} is installed; "
                 f"installed: {installed}"
