@@ -36,11 +36,10 @@ class Dependency(NamedTuple):
 
 class _Groups(NamedTuple):
     """An app's dependency groups: names in config order, and each group's sub-mappings
-    with their key paths.  ``unnamed`` when ``depends_on`` is one group."""
+    with their key paths (for error messages)."""
 
     names: tuple[str, ...]
     submappings: Mapping[str, tuple[tuple[str, Mapping[str, Any]], ...]]
-    unnamed: bool
 
 
 class DependencyResolver:
@@ -198,7 +197,6 @@ class DependencyResolver:
                     )
                     for name, subs in groups
                 },
-                unnamed=unnamed,
             )
         self._groups[app_name] = found
         return found
