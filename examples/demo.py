@@ -131,7 +131,7 @@ def print_summary(status: dict[str, Any]) -> None:
     for job in jobs:
         print(f"{job['app']:<10} {job['job_id']:<20} {job['state']:<10} {job['attempts']}")
     for app, counts in status["counts"].items():
-        print(f"{app}: " + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+        print(f"{app}: " + ", ".join(f"{n} {state}" for state, n in sorted(counts.items()) if n))
 
 
 def main() -> int:
