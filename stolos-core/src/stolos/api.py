@@ -155,12 +155,12 @@ def get_children(
 def build_dag(validate: bool = False) -> nx.MultiDiGraph[str]:
     """The app graph: one node per app, one edge per (parent, child, group).  The
     configuration is always validated when loaded, so ``validate`` adds nothing."""
-    return get_stolos().dag.graph  # type: ignore[no-any-return]
+    return get_stolos().dag.graph
 
 
 def topological_sort(pairs: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
     """The ``(app, job_id, ...)`` tuples grouped by app, apps in dependency order."""
-    return get_stolos().dag.topological_sort(pairs)  # type: ignore[no-any-return]
+    return get_stolos().dag.topological_sort(pairs)
 
 
 def visualize_dag(
@@ -181,7 +181,7 @@ def visualize_dag(
 
 def get_qbclient() -> QueueBackend:
     """The queue backend object (the original returned the backend module)."""
-    return get_stolos().queue  # type: ignore[no-any-return]
+    return get_stolos().queue
 
 
 def get_qsize(app_name: str, queued: bool = True, taken: bool = True) -> int:
@@ -190,7 +190,7 @@ def get_qsize(app_name: str, queued: bool = True, taken: bool = True) -> int:
         raise AttributeError("get_qsize needs queued=True or taken=True")
     stolos = get_stolos()
     stolos.app(app_name)
-    return stolos.queue.queue_size(app_name, queued=queued, taken=taken)  # type: ignore[no-any-return]
+    return stolos.queue.queue_size(app_name, queued=queued, taken=taken)
 
 
 def check_state(

@@ -11,13 +11,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stolos import options as opts
 from stolos.config.model import AppConfig, TasksConfig
 from stolos.errors import ConfigInvalid, JobTypeConfigError, StolosError
 from stolos.jobid import Validators, load_validations_module
 from stolos.plugins import Descriptor, Kind, PluginManager
+
+if TYPE_CHECKING:
+    from stolos.dag import Dependency, DependencyResolver
+    from stolos.queue import QueueBackend
+    from stolos.scheduler import Scheduler
 
 
 class Stolos:
@@ -135,7 +140,7 @@ class Stolos:
     # --- dependencies -----------------------------------------------------------------
 
     @cached_property
-    def dag(self) -> Any:
+    def dag(self) -> DependencyResolver:
         from stolos.dag import DependencyResolver
 
         return DependencyResolver(
@@ -144,21 +149,22 @@ class Stolos:
 
     def get_parents(
         self, app_name: str, job_id: str | None, filter_deps: tuple[str, ...] = ()
-    ) -> Iterator[Any]:
+    ) -> Iterator[Dependency]:
         return self.dag.parents(app_name, job_id, filter_deps=filter_deps)
 
-    def get_children(self, app_name: str, job_id: str) -> Iterator[Any]:
+    def get_children(self, app_name: str, job_id: str) -> Iterator[Dependency]:
         return self.dag.children(app_name, job_id)
 
     # --- queue ------------------------------------------------------------------------
 
     @cached_property
-    def queue(self) -> Any:
+    def queue(self) -> QueueBackend:
         """The queue backend (connected on first use)."""
-        return self.make_plugin(Kind.QUEUE_BACKEND, self.options["queue_backend"])
+        backend: QueueBackend = self.make_plugin(Kind.QUEUE_BACKEND, self.options["queue_backend"])
+        return backend
 
     @cached_property
-    def scheduler(self) -> Any:
+    def scheduler(self) -> Scheduler:
         from stolos.scheduler import Scheduler
 
         return Scheduler(self)

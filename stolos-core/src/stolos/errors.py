@@ -71,7 +71,7 @@ class ConfigSyntaxError(ConfigError):
 class ConfigInvalid(ConfigError):
     """Validation found one or more problems; ``problems`` holds each of them."""
 
-    def __init__(self, problems: Iterable[ConfigError]) -> None:
+    def __init__(self, problems: Iterable[StolosError]) -> None:
         self.problems = list(problems)
         first = self.problems[0] if self.problems else None
         super().__init__(

@@ -108,7 +108,7 @@ class Scheduler:
 
     @property
     def queue(self) -> QueueBackend:
-        return self.stolos.queue  # type: ignore[no-any-return]
+        return self.stolos.queue
 
     # --- per-app settings -------------------------------------------------------------
 
@@ -120,10 +120,10 @@ class Scheduler:
         capped at ``retry_delay_max``."""
         base = float(app.get("retry_delay", 0))
         cap = float(app.get("retry_delay_max", DEFAULT_RETRY_DELAY_MAX))
-        return min(base * 2 ** max(attempt - 1, 0), cap)
+        return float(min(base * 2 ** max(attempt - 1, 0), cap))
 
     def _skip_reason(self, app: str, job_id: str) -> str | None:
-        return self.stolos.dag.skip_reason(app, job_id)  # type: ignore[no-any-return]
+        return self.stolos.dag.skip_reason(app, job_id)
 
     # --- submission -------------------------------------------------------------------
 
@@ -223,16 +223,19 @@ class Scheduler:
             app = self.stolos.app(lease.app)
             identifiers = self.stolos.parse_job_id(lease.app, lease.job_id)
         except StolosError as exc:
-            return self._finish(lease, State.FAILED, f"invalid job: {exc.message}")
+            self._finish(lease, State.FAILED, f"invalid job: {exc.message}")
+            return None
         if lease.attempt > self.max_attempts(app):
-            return self._finish(
+            self._finish(
                 lease,
                 State.FAILED,
                 f"gave up after {lease.attempt - 1} attempts (the last worker lost its lease)",
             )
+            return None
         reason = self._skip_reason(lease.app, lease.job_id)
         if reason:
-            return self._finish(lease, State.SKIPPED, reason)
+            self._finish(lease, State.SKIPPED, reason)
+            return None
         blocked = self._bubble_up(lease)
         if blocked is None:
             return ClaimedJob(lease, app, identifiers)

@@ -23,10 +23,10 @@ def get_stolos(ctx: click.Context | None = None) -> Stolos:
     root = ctx.find_root()
     root.ensure_object(dict)
     if "stolos" not in root.obj:
-        stolos = Stolos(root.obj.get("overrides", {}))
-        root.obj["stolos"] = stolos
-        root.call_on_close(stolos.close)
-    return root.obj["stolos"]
+        root.obj["stolos"] = Stolos(root.obj.get("overrides", {}))
+        root.call_on_close(root.obj["stolos"].close)
+    stolos: Stolos = root.obj["stolos"]
+    return stolos
 
 
 def run_guarded(

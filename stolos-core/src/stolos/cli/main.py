@@ -88,7 +88,7 @@ Examples:
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.version_option(package_name="stolos-core", prog_name="stolos")
 @click.pass_context
-def cli(ctx: click.Context, extra: tuple[str, ...], verbose: int, **flags: Any) -> None:
+def cli(ctx: click.Context, /, extra: tuple[str, ...], verbose: int, **flags: Any) -> None:
     """Stolos: a decentralized task-dependency scheduler.
 
     Apps and their dependencies are described once in a configuration file; workers

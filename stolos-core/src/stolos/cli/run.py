@@ -57,7 +57,8 @@ class _TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         where = ""
         if hasattr(record, "app"):
-            where = f"{record.app} {record.job_id} attempt {record.attempt}"
+            job_id, attempt = getattr(record, "job_id", "?"), getattr(record, "attempt", "?")
+            where = f"{getattr(record, 'app', '?')} {job_id} attempt {attempt}"
             if hasattr(record, "duration"):
                 where += f" ({record.duration}s)"
             where += ": "
