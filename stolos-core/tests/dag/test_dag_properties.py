@@ -76,8 +76,8 @@ def sublist(draw: st.DrawFn, values: list[Any]) -> list[Any]:
     return draw(st.lists(st.sampled_from(values), min_size=1, max_size=len(values), unique=True))
 
 
-def identifiers_of(app: dict[str, Any]) -> list[str]:
-    return JobIdTemplate(app["job_id"]).identifiers  # type: ignore[return-value]
+def identifiers_of(app: dict[str, Any]) -> tuple[str, ...]:
+    return JobIdTemplate(app["job_id"]).identifiers
 
 
 @st.composite
