@@ -48,7 +48,14 @@ def _plugins() -> list[str]:
 
 
 PLUGINS = _plugins()
-CHECKS = ["tests-core", *(f"tests-{name}" for name in PLUGINS), "integration", "lint", "types"]
+CHECKS = [
+    "tests-core",
+    *(f"tests-{name}" for name in PLUGINS),
+    "integration",
+    "lint",
+    "types",
+    "demo",
+]
 nox.options.sessions = CHECKS
 
 
@@ -141,7 +148,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Run the example pipeline end to end on the embedded SQLite backend."""
+    """Run the example pipeline end to end on the embedded SQLite backend and check it."""
     _install(session, [*BASE, "stolos-bash"])
     session.run("python", "examples/demo.py", *session.posargs)
 
