@@ -34,6 +34,7 @@ from stolos.plugins import Kind
 from stolos.queue import State
 
 if TYPE_CHECKING:
+    from stolos.config.model import AppConfig
     from stolos.engine import Stolos
     from stolos.scheduler import ClaimedJob
 
@@ -50,6 +51,24 @@ def worker_name() -> str:
 def log_path_for(log_dir: str | Path, app: str, job_id: str, attempt: int) -> Path:
     """``<log_dir>/<app>/<job_id>.<attempt>.log`` with both names made file-safe."""
     return Path(log_dir) / quote(app, safe="") / f"{quote(job_id, safe='')}.{attempt}.log"
+
+
+def job_context(
+    stolos: Stolos, app: AppConfig, job_id: str, identifiers: dict[str, Any], attempt: int
+) -> JobContext:
+    """What a job type gets for one attempt: the job, its log file, the job type's
+    options (``attempt`` 0 is a run outside the scheduler)."""
+    descriptor = stolos.plugins.get(Kind.JOB_TYPE, app.job_type)
+    options = stolos.plugin_options(descriptor)
+    return JobContext(
+        app=app,
+        job_id=job_id,
+        identifiers=identifiers,
+        attempt=attempt,
+        log_path=log_path_for(stolos.options["log_dir"], app.name, job_id, attempt),
+        options=options,
+        redirect_to_stderr=bool(options.get("redirect_to_stderr", False)),
+    )
 
 
 @dataclass
@@ -108,6 +127,7 @@ class Worker:
         self.name = name or worker_name()
         self.stopping = threading.Event()  # no more claims
         self.killing = threading.Event()  # kill and give back running jobs
+        self._threads_done = threading.Event()  # every job thread exited: stop the heartbeat
         self._running: dict[int, _Running] = {}
         self._lock = threading.Lock()
         self._claimed = 0
@@ -144,6 +164,7 @@ class Worker:
                     log.warning("grace period over: killing %d running job(s)", len(self._running))
                     self.kill()
         self.stopping.set()
+        self._threads_done.set()
         heartbeat.join(timeout=5)
         log.info("worker %s stopped after %d job(s)", self.name, self.finished)
         return 0
@@ -229,22 +250,6 @@ class Worker:
 
     # --- one job ----------------------------------------------------------------------
 
-    def _context(self, job: ClaimedJob) -> JobContext:
-        job_type = job.app.job_type
-        descriptor = self.stolos.plugins.get(Kind.JOB_TYPE, job_type)
-        options = self.stolos.plugin_options(descriptor)
-        return JobContext(
-            app=job.app,
-            job_id=job.lease.job_id,
-            identifiers=job.identifiers,
-            attempt=job.lease.attempt,
-            log_path=log_path_for(
-                self.stolos.options["log_dir"], job.lease.app, job.lease.job_id, job.lease.attempt
-            ),
-            options=options,
-            redirect_to_stderr=bool(options.get("redirect_to_stderr", False)),
-        )
-
     def _run(self, job: ClaimedJob) -> None:
         fields = {
             "app": job.lease.app,
@@ -253,7 +258,9 @@ class Worker:
             "worker": self.name,
         }
         try:
-            context = self._context(job)
+            context = job_context(
+                self.stolos, job.app, job.lease.job_id, job.identifiers, job.lease.attempt
+            )
             job_type = self.stolos.job_type(job.app.job_type)
         except StolosError as exc:
             self._report(job, None, f"cannot run: {exc}", fields, 0.0)
@@ -352,8 +359,7 @@ class Worker:
 
     def _heartbeat_loop(self) -> None:
         interval = max(self.lease_timeout / 3.0, 0.05)
-        while not (self.stopping.is_set() and not self._running):
-            time.sleep(interval)
+        while not self._threads_done.wait(interval):
             with self._lock:
                 running = list(self._running.values())
             for item in running:

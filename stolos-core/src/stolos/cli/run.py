@@ -10,9 +10,9 @@ from typing import Any
 import click
 
 from stolos.cli.context import get_stolos
+from stolos.engine import Stolos
 from stolos.errors import OptionError, StolosError
-from stolos.plugins import Kind
-from stolos.worker import JsonFormatter, Worker, log_path_for
+from stolos.worker import JsonFormatter, Worker, job_context
 
 RUN_EPILOG = """\b
 Examples:
@@ -113,6 +113,24 @@ def _with_job_type_options(func: Any) -> Any:
     return func
 
 
+def _setup(
+    ctx: click.Context,
+    log_format: str,
+    lease_timeout: float | None,
+    bash_cmd: str | None,
+    redirect_to_stderr: bool,
+    max_retry: int | None,
+) -> None:
+    """Logging, and the per-command options that join the global ones."""
+    _configure_logging(log_format)
+    _apply_overrides(
+        ctx,
+        max_retry=max_retry,
+        lease_timeout=lease_timeout,
+        **_job_type_overrides(bash_cmd, redirect_to_stderr),
+    )
+
+
 def _apply_overrides(ctx: click.Context, **values: Any) -> None:
     """Per-command options join the global overrides before Stolos is built."""
     root = ctx.find_root()
@@ -161,13 +179,7 @@ def run_command(
     max_retry: int | None,
 ) -> None:
     """Take at most one job of APP, run it, and exit (the original runner)."""
-    _configure_logging(log_format)
-    _apply_overrides(
-        ctx,
-        max_retry=max_retry,
-        lease_timeout=lease_timeout,
-        **_job_type_overrides(bash_cmd, redirect_to_stderr),
-    )
+    _setup(ctx, log_format, lease_timeout, bash_cmd, redirect_to_stderr, max_retry)
     stolos = get_stolos(ctx)
     if bypass:
         if not job_id:
@@ -190,22 +202,10 @@ def run_command(
         logging.getLogger("stolos.worker").info("no runnable job of %s", app_name)
 
 
-def _run_bypassing_scheduler(stolos: Any, app_name: str, job_id: str) -> None:
-    from stolos.jobtypes import JobContext
-
+def _run_bypassing_scheduler(stolos: Stolos, app_name: str, job_id: str) -> None:
     app = stolos.app(app_name)
-    identifiers = stolos.parse_job_id(app_name, job_id)
-    descriptor = stolos.plugins.get(Kind.JOB_TYPE, app.job_type)
-    options = stolos.plugin_options(descriptor)
-    context = JobContext(
-        app=app,
-        job_id=job_id,
-        identifiers=identifiers,
-        attempt=1,
-        log_path=log_path_for(stolos.options["log_dir"], app_name, job_id, 0),
-        options=options,
-        redirect_to_stderr=bool(options.get("redirect_to_stderr")),
-    )
+    stolos.check_runnable([app_name])
+    context = job_context(stolos, app, job_id, stolos.parse_job_id(app_name, job_id), 0)
     stolos.job_type(app.job_type).run(context)
     click.echo(f"{app_name} {job_id}: ran without the scheduler (log: {context.log_path})")
 
@@ -260,13 +260,7 @@ def worker_command(
     max_retry: int | None,
 ) -> None:
     """Claim and run jobs until stopped: heartbeats, retries, bubble up and down."""
-    _configure_logging(log_format)
-    _apply_overrides(
-        ctx,
-        max_retry=max_retry,
-        lease_timeout=lease_timeout,
-        **_job_type_overrides(bash_cmd, redirect_to_stderr),
-    )
+    _setup(ctx, log_format, lease_timeout, bash_cmd, redirect_to_stderr, max_retry)
     worker = Worker(
         get_stolos(ctx),
         apps=apps,
