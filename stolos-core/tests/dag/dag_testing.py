@@ -45,4 +45,4 @@ def make_resolver(raw: dict[str, Any], default_group: str = "default") -> Depend
 
 def triples(deps: Iterable[Dependency]) -> Triples:
     """Results as a set of ``(app, job_id, group)``, how the original's answers compare."""
-    return {tuple(dep) for dep in deps}  # type: ignore[misc]
+    return {(dep.app_name, dep.job_id, dep.group) for dep in deps}

@@ -4,16 +4,18 @@ the exact parents and children sets it answered."""
 from __future__ import annotations
 
 import pytest
-from dag_testing import triples
+from dag_testing import Triples, triples
 
 from stolos.dag import Dependency, DependencyResolver
 
 
-def parents(r: DependencyResolver, app: str, job_id: str, **kw: object) -> set[tuple[str, ...]]:
-    return triples(r.parents(app, job_id, **kw))  # type: ignore[arg-type]
+def parents(
+    r: DependencyResolver, app: str, job_id: str, filter_deps: tuple[str, ...] = ()
+) -> Triples:
+    return triples(r.parents(app, job_id, filter_deps))
 
 
-def children(r: DependencyResolver, app: str, job_id: str) -> set[tuple[str, ...]]:
+def children(r: DependencyResolver, app: str, job_id: str) -> Triples:
     return triples(r.children(app, job_id))
 
 
@@ -72,7 +74,7 @@ def test_one_job_id_can_select_several_groups(examples: DependencyResolver) -> N
 
 
 def test_filter_deps_keeps_only_named_groups(examples: DependencyResolver) -> None:
-    assert parents(examples, "depends_on1", "20140601_testID3", filter_deps=["depgrp4"]) == {
+    assert parents(examples, "depends_on1", "20140601_testID3", filter_deps=("depgrp4",)) == {
         ("app1", "20140601_444_profile", "depgrp4")
     }
 

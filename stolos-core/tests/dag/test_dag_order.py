@@ -26,13 +26,11 @@ def test_topological_sort_puts_parents_first_and_keeps_order_within_an_app(
     parents = list(examples.parents("topological_sort1", "20140601_testID1"))
     ordered = list(examples.topological_sort(parents))
     assert sorted(ordered) == sorted(parents)
-    apps = [dep.app_name for dep in ordered]
+    apps = [dep[0] for dep in ordered]
     position = {app: apps.index(app) for app in apps}
     assert position["app1"] < position["app2"] < position["depends_on1"]
     for app in set(apps):
-        assert [d for d in ordered if d.app_name == app] == [
-            d for d in parents if d.app_name == app
-        ]
+        assert [d for d in ordered if d[0] == app] == [d for d in parents if d[0] == app]
     runs = [app for i, app in enumerate(apps) if i == 0 or apps[i - 1] != app]
     assert len(runs) == len(set(apps))  # jobs of one app are together
 
