@@ -97,6 +97,21 @@ def test_the_keys_of_one_app_share_one_cluster_slot(
     assert key_slot(layout.app("a").meta.encode()) != key_slot(layout.app("b").meta.encode())
 
 
+def test_the_app_registry_heals_when_it_was_lost(
+    redis_backend: RedisQueueBackend, redis_server: RedisServer
+) -> None:
+    redis_backend.enqueue("a", "j1")
+    client = redis_server.client()
+    try:
+        client.delete(redis_backend.layout.registry)  # as after a crash that lost it
+        assert redis_backend.claim("w", 60) is None  # all apps: app a is unknown
+        assert redis_backend.enqueue("a", "j1") == (False, State.QUEUED)
+    finally:
+        client.close()
+    lease = redis_backend.claim("w", 60)
+    assert lease is not None and lease.job_id == "j1"
+
+
 def test_a_prefix_with_braces_is_refused() -> None:
     with pytest.raises(OptionError, match="braces") as caught:
         Layout("stolos{x}:")
@@ -193,8 +208,9 @@ def test_many_jobs_are_woken_marked_and_read_in_one_round_trip(
     redis_backend: RedisQueueBackend, round_trips: Callable[[], int]
 ) -> None:
     warm_up(redis_backend)
-    redis_backend.enqueue("a", "registers-a")
-    redis_backend.enqueue("b", "registers-b")
+    before = round_trips()
+    assert redis_backend.enqueue("a", "new-app") == (True, State.QUEUED)
+    assert round_trips() - before == 1  # the registry update rides along
     keys = [(app, f"j{i}") for app in "ab" for i in range(1200)]  # several script calls
     before = round_trips()
     states = redis_backend.wake([WakeRequest(app, job_id) for app, job_id in keys])

@@ -65,7 +65,6 @@ class RedisQueueBackend(QueueBackend):
         self.connection = connection
         self.layout = Layout(prefix)
         self._scripts: Scripts | None = None
-        self._registered: set[str] = set()
         self._clock = ServerClock()
 
     @classmethod
@@ -99,13 +98,19 @@ class RedisQueueBackend(QueueBackend):
         call = ScriptCall(what, self.layout.app(app), args)
         return self._run(what, lambda scripts: scripts.run(call))
 
-    def _register(self, apps: Iterable[str]) -> None:
-        """Add apps to the registry (another slot than their jobs, so a separate,
-        idempotent step, done before their first job exists and once per process)."""
-        new = set(apps) - self._registered
-        if new:
-            self._run("register apps", lambda s: s.client.sadd(self.layout.registry, *new))
-            self._registered |= new
+    def _creating(self, what: str, app: str, args: Sequence[str | int]) -> Any:
+        """A script that may create a job of ``app``, sent with the registry update."""
+        call = ScriptCall(what, self.layout.app(app), args)
+        register = self._registering([app])
+        return self._run(what, lambda scripts: scripts.run_many([call], first=register)[0])
+
+    def _registering(self, apps: Iterable[str]) -> Callable[[Any], None]:
+        """Queues the update of the app registry that goes with scripts that may create
+        jobs of ``apps``.  The registry is in another slot than any app's keys, so it is
+        a separate, idempotent step; it rides in the scripts' pipeline, ahead of them,
+        every time, so a registry entry lost with a crashed server is written again."""
+        names = sorted(set(apps))
+        return lambda pipe: pipe.sadd(self.layout.registry, *names)
 
     def _apps(self, scripts: Scripts) -> list[str]:
         return sorted(scripts.client.smembers(self.layout.registry))
@@ -154,8 +159,7 @@ class RedisQueueBackend(QueueBackend):
             codec.optional(skip_reason),
             codec.optional(worker),
         ]
-        self._register([app])
-        created, state = self._script("enqueue", app, args)
+        created, state = self._creating("enqueue", app, args)
         return bool(created), State(state)
 
     def readd(
@@ -173,8 +177,7 @@ class RedisQueueBackend(QueueBackend):
             codec.optional(skip_reason),
             codec.optional(worker),
         ]
-        self._register([app])
-        before = self._script("readd", app, args)
+        before = self._creating("readd", app, args)
         return State(before) if before else None
 
     def wake(self, requests: Sequence[WakeRequest], *, worker: str | None = None) -> list[State]:
@@ -183,8 +186,8 @@ class RedisQueueBackend(QueueBackend):
             for r in requests
         ]
         apps = [r.app for r in requests]
-        self._register(apps)
-        answers = self._per_app("wake", apps, [codec.optional(worker)], per_job)
+        register = self._registering(apps)
+        answers = self._per_app("wake", apps, [codec.optional(worker)], per_job, first=register)
         return [State(answer) for answer in answers]
 
     def mark(
@@ -213,10 +216,13 @@ class RedisQueueBackend(QueueBackend):
         apps: Sequence[str],
         common: Sequence[str],
         per_job: Sequence[Sequence[str]],
+        *,
+        first: Callable[[Any], None] | None = None,
     ) -> list[Any]:
         """Run script ``name`` on many jobs (job ``i`` belongs to ``apps[i]``): one call per
         app and per ``BATCH`` jobs, with the ``common`` arguments and then each job's
-        ``per_job`` arguments, all calls in one pipeline.  Returns each job's answer."""
+        ``per_job`` arguments, all calls in one pipeline (after ``first``, see
+        :meth:`Scripts.run_many`).  Returns each job's answer."""
         by_app: dict[str, list[int]] = {}
         for i, app in enumerate(apps):
             by_app.setdefault(app, []).append(i)
@@ -229,7 +235,7 @@ class RedisQueueBackend(QueueBackend):
                 owners.append(chunk)
         if not calls:
             return []
-        replies = self._run(name, lambda scripts: scripts.run_many(calls))
+        replies = self._run(name, lambda scripts: scripts.run_many(calls, first=first))
         answers: list[Any] = [None] * len(apps)
         for chunk, reply in zip(owners, replies, strict=True):
             for i, answer in zip(chunk, reply, strict=True):

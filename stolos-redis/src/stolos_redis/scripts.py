@@ -14,7 +14,7 @@ and the script answers as it did the first time instead of, say, reporting a los
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -64,18 +64,28 @@ class Scripts:
         """One script call, one round trip (three the first time the server sees the script)."""
         return self._scripts[call.name](keys=[call.keys.meta], args=call.argv)
 
-    def run_many(self, calls: Sequence[ScriptCall]) -> list[Any]:
-        """Many script calls in one pipeline; their replies in order."""
+    def run_many(
+        self, calls: Sequence[ScriptCall], *, first: Callable[[Any], None] | None = None
+    ) -> list[Any]:
+        """Many script calls in one pipeline; their replies in order.  ``first(pipe)``
+        queues commands that go ahead of the scripts (their replies are dropped; they are
+        sent again with the calls a reload repeats, so they must be idempotent)."""
         replies: list[Any] = [None] * len(calls)
         pending = list(range(len(calls)))
         while pending:
             pipe = self.client.pipeline(transaction=False)
+            if first is not None:
+                first(pipe)
+            leading = len(pipe)
             for i in pending:
                 call = calls[i]
                 pipe.evalsha(self._scripts[call.name].sha, 1, call.keys.meta, *call.argv)
             results = pipe.execute(raise_on_error=False)
+            for result in results[:leading]:
+                if isinstance(result, Exception):
+                    raise result
             unknown = []
-            for i, result in zip(pending, results, strict=True):
+            for i, result in zip(pending, results[leading:], strict=True):
                 if isinstance(result, NoScriptError):
                     unknown.append(i)
                 elif isinstance(result, Exception):
