@@ -188,3 +188,23 @@ def test_queue_size_and_backend(configured: Path) -> None:
     with pytest.raises(UnknownApp):
         api.get_qsize("nope")
     assert isinstance(api.get_qbclient(), QueueBackend)
+
+
+def test_the_api_answers_from_a_config_validate_rejects_and_build_dag_validate_refuses(
+    configured: Path,
+) -> None:
+    tasks = dict(TASKS)
+    # "all" over an identifier the parent lacks: the original's validator rejected it,
+    # its resolution dropped the key; the API answers as the original did
+    tasks["rollup"] = {
+        "job_id": "{date}",
+        "job_type": "noop",
+        "depends_on": {"app_name": ["summary"], "region": "all"},
+    }
+    (configured / "tasks.json").write_text(json.dumps(tasks))
+    api.initialize([])
+    assert list(api.get_parents("rollup", "20140601")) == [("summary", "20140601")]
+    assert api.get_stolos().check()  # stolos validate would report it
+    with pytest.raises(ConfigError):
+        api.build_dag(validate=True)
+    assert "rollup" in api.build_dag().nodes

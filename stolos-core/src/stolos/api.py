@@ -25,7 +25,7 @@ import networkx as nx
 
 from stolos.config.model import TasksConfig
 from stolos.engine import Stolos
-from stolos.errors import JobAlreadyQueued, JobNotFound, OptionError, Uninitialized
+from stolos.errors import ConfigInvalid, JobAlreadyQueued, JobNotFound, OptionError, Uninitialized
 from stolos.jobid import JobIdTemplate
 from stolos.queue import COMPAT, QueueBackend
 
@@ -82,10 +82,14 @@ def parse_argv(argv: Sequence[str]) -> dict[str, Any]:
 def initialize(argv: Sequence[str] | None = None) -> Stolos:
     """Make the default :class:`Stolos` from ``argv`` (``None``: ``sys.argv[1:]``; ``[]``:
     the ``STOLOS_*`` environment alone), replacing any earlier one; returns it.  The
-    environment is read now, so initializing again picks up a changed environment."""
+    environment is read now, so initializing again picks up a changed environment.
+
+    Like the original, this API answers from the configuration as it is: it does not
+    refuse one that ``stolos validate`` would reject (``build_dag(validate=True)`` and
+    the CLI do), so code written against the original gets the same answers."""
     global _default
     overrides = parse_argv(sys.argv[1:] if argv is None else argv)
-    stolos = Stolos(overrides)
+    stolos = Stolos(overrides, validate=False)
     if _default is not None:
         _default.close()
     _default = stolos
@@ -103,7 +107,7 @@ def get_stolos() -> Stolos:
 
 
 def get_tasks_config() -> TasksConfig:
-    """The configuration: a mapping of app name -> app configuration (validated)."""
+    """The configuration: a mapping of app name -> app configuration."""
     return get_stolos().config
 
 
@@ -153,9 +157,14 @@ def get_children(
 
 
 def build_dag(validate: bool = False) -> nx.MultiDiGraph[str]:
-    """The app graph: one node per app, one edge per (parent, child, group).  The
-    configuration is always validated when loaded, so ``validate`` adds nothing."""
-    return get_stolos().dag.graph
+    """The app graph: one node per app, one edge per (parent, child, group).  With
+    ``validate``, every problem ``stolos validate`` finds raises ``ConfigInvalid``."""
+    stolos = get_stolos()
+    if validate:
+        problems = stolos.check(stolos.config)
+        if problems:
+            raise ConfigInvalid(problems)
+    return stolos.dag.graph
 
 
 def topological_sort(pairs: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
