@@ -1,9 +1,7 @@
-"""Stolos on Redis: the ``redis`` queue backend and the ``redis`` configuration backend.
+"""Stolos on Redis: the ``redis`` queue backend (:mod:`stolos_redis.backend`) and the
+``redis`` configuration backend (:mod:`stolos_redis.config_source`).
 
-Plugins are registered by :mod:`stolos_redis.plugin`; pytest fixtures that start a real
-``redis-server`` live in :mod:`stolos_redis.testing`.
+Plugins are registered by :mod:`stolos_redis.plugin`, which imports redis-py only when a
+Redis backend is made; pytest fixtures that start a real ``redis-server`` live in
+:mod:`stolos_redis.testing`.
 """
-
-from stolos_redis.backend import RedisQueueBackend
-
-__all__ = ["RedisQueueBackend"]

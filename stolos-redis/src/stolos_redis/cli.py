@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,7 +14,9 @@ from stolos.cli.main import get_stolos
 from stolos.config import TasksConfig
 from stolos.engine import Stolos
 from stolos.plugins import Kind
-from stolos_redis.config_source import RedisConfigSource
+
+if TYPE_CHECKING:  # it imports redis-py, which only a running command needs
+    from stolos_redis.config_source import RedisConfigSource
 
 
 def _redis_source(stolos: Stolos) -> RedisConfigSource:
