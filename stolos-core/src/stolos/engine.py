@@ -8,16 +8,19 @@ first use.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from stolos import options as opts
-from stolos.config.model import AppConfig, TasksConfig
+from stolos.config.model import AppConfig, ConfigSource, TasksConfig
 from stolos.errors import ConfigInvalid, JobTypeConfigError, StolosError
 from stolos.jobid import Validators, load_validations_module
 from stolos.plugins import Descriptor, Kind, PluginManager
+
+log = logging.getLogger("stolos.engine")
 
 if TYPE_CHECKING:
     from stolos.dag import Dependency, DependencyResolver
@@ -67,13 +70,46 @@ class Stolos:
             functions.update(load_validations_module(module))
         return Validators(functions)
 
+    @cached_property
+    def config_source(self) -> ConfigSource:
+        """The configuration backend instance (made once)."""
+        source: ConfigSource = self.make_plugin(
+            Kind.CONFIG_BACKEND, self.options["configuration_backend"]
+        )
+        return source
+
+    def _source_version(self) -> Any:
+        version = getattr(self.config_source, "version", None)
+        return version() if callable(version) else None
+
     def load_config(self) -> TasksConfig:
         """Read the configuration through its backend (no validation)."""
-        source = self.make_plugin(Kind.CONFIG_BACKEND, self.options["configuration_backend"])
-        raw = source.load()
+        self._config_version = self._source_version()  # before reading: a push in between
+        raw = self.config_source.load()  # only causes one more reload
         return TasksConfig(
             raw.apps, source=raw.source, default_template=self.options["job_id_default_template"]
         )
+
+    def refresh_config(self) -> bool:
+        """Reload the configuration if its backend says it changed (a source with a
+        ``version()`` method, such as the Redis one); returns whether it did.  A new
+        configuration that does not validate is refused and the current one kept."""
+        if "config" not in self.__dict__ or self._source_version() == self._config_version:
+            return False
+        previous = self.__dict__.pop("config")
+        dag = self.__dict__.pop("dag", None)
+        try:
+            self.config  # noqa: B018 - loads and validates the new configuration
+        except StolosError as exc:
+            log.error("the new configuration is refused, keeping the current one: %s", exc)
+            self.__dict__["config"] = previous
+            if dag is not None:
+                self.__dict__["dag"] = dag
+            return False
+        if "scheduler" in self.__dict__:
+            self.scheduler.forget_dependencies()
+        log.info("configuration reloaded from %s", self.config.source)
+        return True
 
     def check(self, config: TasksConfig | None = None) -> list[StolosError]:
         """Every problem of the configuration, in one pass (empty when valid)."""

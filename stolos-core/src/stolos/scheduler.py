@@ -106,6 +106,10 @@ class Scheduler:
         self.stolos = stolos
         self._scans: OrderedDict[JobKey, _ParentScan] = OrderedDict()
 
+    def forget_dependencies(self) -> None:
+        """Drop what was cached from the dependency graph (after a configuration reload)."""
+        self._scans.clear()
+
     @property
     def queue(self) -> QueueBackend:
         return self.stolos.queue

@@ -42,6 +42,7 @@ log = logging.getLogger("stolos.worker")
 
 POLL_INTERVAL = 0.2
 BACKEND_RETRY_MAX = 10.0
+CONFIG_CHECK_INTERVAL = 1.0
 
 
 def worker_name() -> str:
@@ -115,10 +116,10 @@ class Worker:
     ) -> None:
         self.stolos = stolos
         self.scheduler = stolos.scheduler
-        self.apps = list(apps) or list(stolos.config)
+        self.apps = list(apps)  # empty: every app, as the configuration changes
         for app in self.apps:
             stolos.app(app)  # unknown app: fail now, naming it
-        stolos.check_runnable(self.apps)
+        stolos.check_runnable(self._served())
         self.concurrency = max(1, concurrency)
         self.max_jobs = max_jobs
         self.exit_when_idle = exit_when_idle
@@ -131,6 +132,7 @@ class Worker:
         self._running: dict[int, _Running] = {}
         self._lock = threading.Lock()
         self._claimed = 0
+        self._next_config_check = time.monotonic() + CONFIG_CHECK_INTERVAL
         self._busy = 0  # job threads between the start of a claim and the end of a report
         self.finished = 0
 
@@ -148,7 +150,7 @@ class Worker:
         log.info(
             "worker %s serving %d app(s), concurrency %d",
             self.name,
-            len(self.apps),
+            len(self._served()),
             self.concurrency,
         )
         heartbeat.start()
@@ -218,7 +220,8 @@ class Worker:
                 self.stopping.set()
                 return
             try:
-                job = self.scheduler.claim(self.name, self.lease_timeout, self.apps)
+                self._refresh_config()
+                job = self.scheduler.claim(self.name, self.lease_timeout, self._served())
             except BackendError as exc:
                 self._return_slot()
                 log.error("backend error while claiming (retrying in %.1fs): %s", backoff, exc)
@@ -238,6 +241,18 @@ class Worker:
             finally:
                 self._return_slot(used=True)
 
+    def _refresh_config(self) -> None:
+        """Pick up a configuration pushed to the backend, checked at most once a second."""
+        with self._lock:
+            if time.monotonic() < self._next_config_check:
+                return
+            self._next_config_check = time.monotonic() + CONFIG_CHECK_INTERVAL
+        self.stolos.refresh_config()
+
+    def _served(self) -> list[str]:
+        """The apps given, or every app of the current configuration."""
+        return self.apps or list(self.stolos.config)
+
     def _idle(self) -> bool:
         """No thread here is claiming, running or reporting (each can queue more work) and
         no app of ours has a queued job (delayed retries count)."""
@@ -245,7 +260,8 @@ class Worker:
             if self._busy:
                 return False
         return all(
-            self.stolos.queue.queue_size(app, queued=True, taken=False) == 0 for app in self.apps
+            self.stolos.queue.queue_size(app, queued=True, taken=False) == 0
+            for app in self._served()
         )
 
     # --- one job ----------------------------------------------------------------------
