@@ -199,6 +199,17 @@ class Stolos:
         backend: QueueBackend = self.make_plugin(Kind.QUEUE_BACKEND, self.options["queue_backend"])
         return backend
 
+    @property
+    def lease_timeout(self) -> float:
+        """Seconds a claim lives without a heartbeat: ``--lease-timeout`` or
+        ``STOLOS_LEASE_TIMEOUT`` when given, else what the queue backend's own options ask
+        for (``default_lease_timeout``, e.g. the original's ``STOLOS_QB_REDIS_LOCK_TIMEOUT``),
+        else 60."""
+        if "lease_timeout" in self.overrides or opts.env_name("lease_timeout") in self.environ:
+            return float(self.options["lease_timeout"])
+        backend_default = getattr(self.queue, "default_lease_timeout", None)
+        return float(backend_default or self.options["lease_timeout"])
+
     @cached_property
     def scheduler(self) -> Scheduler:
         from stolos.scheduler import Scheduler

@@ -123,7 +123,7 @@ class Worker:
         self.concurrency = max(1, concurrency)
         self.max_jobs = max_jobs
         self.exit_when_idle = exit_when_idle
-        self.lease_timeout = float(lease_timeout or stolos.options["lease_timeout"])
+        self.lease_timeout = float(lease_timeout or stolos.lease_timeout)
         self.grace_period = grace_period
         self.name = name or worker_name()
         self.stopping = threading.Event()  # no more claims

@@ -47,6 +47,9 @@ class QueueBackend(ABC):
     """Shared job records and per-app priority queues.  See the module docstring."""
 
     name: str = "?"
+    default_lease_timeout: float | None = None
+    """The lease length this backend's own options ask for, used when neither
+    ``--lease-timeout`` nor ``STOLOS_LEASE_TIMEOUT`` is given."""
 
     # --- submission ---------------------------------------------------------------------
 
