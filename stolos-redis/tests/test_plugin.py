@@ -83,3 +83,17 @@ def test_a_url_wins_over_host_port_and_db(redis_server: RedisServer) -> None:
 def test_bad_options_name_their_variable(variable: str, value: str) -> None:
     with pytest.raises(OptionError, match=variable):
         queue_of({variable: value})
+
+
+def test_the_original_lock_timeout_is_the_lease_length_unless_stolos_lease_timeout_is_set(
+    redis_server: RedisServer,
+) -> None:
+    base = {"STOLOS_QUEUE_BACKEND": "redis", "STOLOS_QB_REDIS_URL": redis_server.url}
+    stolos = Stolos(environ={**base, "STOLOS_QB_REDIS_LOCK_TIMEOUT": "5"})
+    assert stolos.lease_timeout == 5.0
+    stolos.close()
+    stolos = Stolos(
+        environ={**base, "STOLOS_QB_REDIS_LOCK_TIMEOUT": "5", "STOLOS_LEASE_TIMEOUT": "9"}
+    )
+    assert stolos.lease_timeout == 9.0
+    stolos.close()

@@ -217,5 +217,9 @@ class Stolos:
         return Scheduler(self)
 
     def close(self) -> None:
+        """Release the backends' connections."""
         if "queue" in self.__dict__:
             self.queue.close()
+        close_source = getattr(self.__dict__.get("config_source"), "close", None)
+        if callable(close_source):
+            close_source()

@@ -61,8 +61,15 @@ class RedisQueueBackend(QueueBackend):
 
     name = "redis"
 
-    def __init__(self, connection: Connection, *, prefix: str = "stolos:") -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        prefix: str = "stolos:",
+        lease_timeout: float | None = None,
+    ) -> None:
         self.connection = connection
+        self.default_lease_timeout = lease_timeout
         self.layout = Layout(prefix)
         self._scripts: Scripts | None = None
         self._clock = ServerClock()
@@ -79,7 +86,11 @@ class RedisQueueBackend(QueueBackend):
             retry_seconds=options["qb_redis_retry_seconds"],
             cluster=options["qb_redis_cluster"],
         )
-        return cls(connection, prefix=options["qb_redis_prefix"])
+        return cls(
+            connection,
+            prefix=options["qb_redis_prefix"],
+            lease_timeout=options["qb_redis_lock_timeout"],
+        )
 
     # --- plumbing -----------------------------------------------------------------------
 
