@@ -22,6 +22,13 @@ allows.  Per job the contract guarantees:
 * bounded cost: claim and finish cost a constant number of round trips whatever the
   queue length.
 
+Two things a networked backend must also decide, and document: a call re-sent after its
+reply was lost must get the first call's answer rather than ``LeaseLost`` (the Redis
+backend remembers the last call that changed a record), while a lost ``claim`` reply may
+simply leave the job leased until the lease expires (the attempt is counted, as after a
+crash); and order *across* apps within one priority may be approximate (queue order
+inside one app is exact).
+
 :class:`stolos.testing.QueueBackendConformance` checks all of it; every backend runs it.
 """
 
