@@ -63,7 +63,10 @@ class _TextFormatter(logging.Formatter):
                 where += f" ({record.duration}s)"
             where += ": "
         stamp = self.formatTime(record, "%Y-%m-%dT%H:%M:%S")
-        return f"{stamp} {record.levelname.lower()} {where}{record.getMessage()}"
+        line = f"{stamp} {record.levelname.lower()} {where}{record.getMessage()}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
 
 
 log_format_option = click.option(
