@@ -561,9 +561,10 @@ class SQLiteBackend(QueueBackend):
                     app, job_id, token, worker, attempts, expires, state=finished, resume=True
                 )
 
-            if wanted is None:
-                head = conn.execute(SELECT_READY).fetchone()
-            else:
+            # The head of all queues is the head of the wanted ones when its app is wanted
+            # (always, for a worker serving every app): one lookup instead of one per app.
+            head = conn.execute(SELECT_READY).fetchone()
+            if head is not None and wanted is not None and head[1] not in wanted:
                 heads = [conn.execute(SELECT_READY_BY_APP, (app,)).fetchone() for app in wanted]
                 head = min((h for h in heads if h is not None), key=lambda h: h[4:6], default=None)
             if head is None:
