@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("stolos.scheduler")
 
 STATE_READ_CHUNK = 256
+FIRST_STATE_READ = 4  # a scan resumed at its hint usually stops within the first reads
 PARENT_CACHE_SIZE = 4096
 DEFAULT_RETRY_DELAY_MAX = 3600.0
 
@@ -355,21 +356,22 @@ class Scheduler:
         """Read the parents' current states, starting where the last scan stopped (a
         parent found incomplete then is the likeliest to be incomplete now), wrapping
         around; stops at the first incomplete one.  Amortized O(1) reads per completion
-        for a large fan-in, instead of reading every parent every time."""
+        for a large fan-in, instead of reading every parent every time: the first read
+        asks for a few states, each next one for twice as many, up to a full chunk."""
         scan = self._scan_for(child)
         n = len(scan.parents)
         checked = 0
+        size = FIRST_STATE_READ
         while checked < n:
             start = (scan.hint + checked) % n
-            chunk = [
-                scan.parents[(start + i) % n] for i in range(min(STATE_READ_CHUNK, n - checked))
-            ]
+            chunk = [scan.parents[(start + i) % n] for i in range(min(size, n - checked))]
             states = self.queue.get_states(chunk)
             for offset, parent in enumerate(chunk):
                 if states.get(parent) is not State.COMPLETED:
                     scan.hint = (start + offset) % n
                     return False
             checked += len(chunk)
+            size = min(size * 2, STATE_READ_CHUNK)
         return True
 
     def _parent_states(self, child: JobKey) -> Iterator[tuple[JobKey, State | None]]:
