@@ -136,7 +136,7 @@ def types(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Run every benchmarks/*.py script (extra packages from benchmarks/requirements.txt)."""
-    scripts = sorted(ROOT.glob("benchmarks/*.py"))
+    scripts = sorted(p for p in ROOT.glob("benchmarks/*.py") if not p.name.startswith("_"))
     if not scripts:
         session.skip("no benchmark scripts yet")
     requirements = ROOT / "benchmarks" / "requirements.txt"
