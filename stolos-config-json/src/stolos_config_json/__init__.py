@@ -44,7 +44,9 @@ class JSONConfigSource:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConfigError(f"cannot read the configuration: {exc.strerror}", file=str(path)) from None
+            raise ConfigError(
+                f"cannot read the configuration: {exc.strerror}", file=str(path)
+            ) from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

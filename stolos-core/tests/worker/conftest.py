@@ -39,19 +39,29 @@ class Env:
     def stolos(self) -> Stolos:
         return Stolos(environ=self.environ)
 
-    def run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            [sys.executable, "-m", "stolos", *args], env=self.environ, capture_output=True,
-            text=True, timeout=timeout,
+            [sys.executable, "-m", "stolos", *args],
+            env=self.environ,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if check and proc.returncode != 0:
-            raise AssertionError(f"stolos {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}")
+            raise AssertionError(
+                f"stolos {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}"
+            )
         return proc
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "stolos", *args], env=self.environ,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "stolos", *args],
+            env=self.environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.procs.append(proc)
         return proc
