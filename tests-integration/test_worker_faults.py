@@ -193,6 +193,17 @@ def test_sigterm_lets_the_running_job_finish_and_claims_nothing_more(
     assert all(states(history(stolos_env, "gated", j.job_id)) == ["queued"] for j in others)
 
 
+def test_sigterm_stops_an_idle_worker(stolos_env: StolosEnv) -> None:
+    stolos_env.write_tasks({"gated": {"job_id": "{n}", "bash_cmd": GATED_JOB}})
+    worker = stolos_env.start_worker()
+    wait_until(lambda: "serving 1 app" in stolos_env.worker_log(worker), "the worker to start")
+
+    worker.send_signal(signal.SIGTERM)
+
+    assert worker.wait(timeout=60) == 0
+    assert "stopped after 0 job(s)" in stolos_env.worker_log(worker)
+
+
 def test_after_the_grace_period_the_job_is_killed_and_given_back_uncounted(
     stolos_env: StolosEnv,
 ) -> None:
@@ -303,10 +314,10 @@ def test_a_hostile_job_id_reaches_the_command_as_one_literal_word(
     stolos_env.run("submit", "echo", "--", *HOSTILE_JOB_IDS)
     stolos_env.run("worker", "--exit-when-idle")
 
-    for job_id in HOSTILE_JOB_IDS:
-        assert record(stolos_env, "echo", job_id).state is State.COMPLETED, job_id
+    assert not list(stolos_env.root.rglob("pwned"))
+    assert (stolos_env.root / "keep" / "file").exists()
     for output in ("names", "ids", "environment"):
         written = (stolos_env.root / output).read_text().split("\0")[:-1]
         assert sorted(written) == sorted(HOSTILE_JOB_IDS), output
-    assert not list(stolos_env.root.rglob("pwned"))
-    assert (stolos_env.root / "keep" / "file").exists()
+    for job_id in HOSTILE_JOB_IDS:
+        assert record(stolos_env, "echo", job_id).state is State.COMPLETED, job_id
