@@ -81,7 +81,8 @@ def _pytest(session: nox.Session, distributions: Iterable[str], test_dirs: Itera
         session.skip(f"no tests yet in {', '.join(test_dirs)}")
     _install(session, distributions)
     for directory in dirs:
-        session.run("pytest", directory, *session.posargs)
+        # --durations: the slowest tests, to see where CI time goes.
+        session.run("pytest", directory, "--durations=5", *session.posargs)
 
 
 @nox.session(name="tests-core")
