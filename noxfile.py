@@ -22,8 +22,7 @@ from pathlib import Path
 
 import nox
 
-ROOT = Path(__file__).resolve().parent
-os.chdir(ROOT)
+ROOT = Path(__file__).resolve().parent  # nox runs every session from here
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "no" if os.environ.get("CI") else "yes"
