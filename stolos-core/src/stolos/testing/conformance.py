@@ -532,6 +532,9 @@ class QueueBackendConformance:
             None,
         )
         assert drain(backend) == ["queued-meanwhile"]
+        # the job finished once: the resume is recorded, but not as a second completion
+        states = [t.state for t in backend.history("a", "j")]
+        assert states.count(State.COMPLETED) == 1
 
     # --- park and wake ----------------------------------------------------------------
 

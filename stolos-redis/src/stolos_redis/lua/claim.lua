@@ -1,7 +1,17 @@
--- claim(base, call, worker, lease_seconds)
+-- claim(base, call, worker, lease_seconds, find "1"|"0")
 --   -> {} or {job_id, token, attempt, expires, state, resume "1"|"0"}
-local worker, seconds = ARGV[3], ARGV[4]
+-- With find "1" (the call is sent again: its first reply may have been lost) it only
+-- looks for the job this call already leased, so that no job stays leased to nobody.
+local worker, seconds, find = ARGV[3], ARGV[4], ARGV[5]
 local EXPIRED_BATCH, DUE_BATCH = 16, 64  -- bound the work of one call
+
+if find == '1' then
+  for _, id in ipairs(redis.call('ZRANGE', LEASES, 0, -1)) do
+    local f = redis.call('HMGET', job_key(id), 'call', 'owner', 'token', 'attempts', 'expires')
+    if f[1] == CALL and f[2] == worker then return {id, f[3], f[4], f[5], 'running', '0'} end
+  end
+  return {}
+end
 
 -- 1. Expired leases: a running job goes back to the queue (its attempt stays counted); a
 -- finished job whose effects are pending is handed to this worker to redo them.
@@ -12,7 +22,9 @@ for _, id in ipairs(expired) do
     requeue(id, 'running', worker, f[3], 'lease of ' .. f[2] .. ' expired', false)
   else
     local token, expires = lease(id, worker, seconds)
-    log(id, f[1], worker, f[3], 'resumed: the effects of ' .. f[2] .. ' were not confirmed')
+    -- logged as running, so the history never shows a second completion
+    log(id, 'running', worker, f[3],
+        'resuming the effects of ' .. f[1] .. ': ' .. f[2] .. ' did not confirm them')
     return {id, token, f[3], expires, f[1], '1'}
   end
 end
@@ -37,4 +49,5 @@ local attempt = string.format('%d', redis.call('HINCRBY', rec, 'attempts', 1))
 local token, expires = lease(id, worker, seconds)
 set_state(id, 'queued', 'running')
 log(id, 'running', worker, attempt, false)
+remember(id, 'running')
 return {id, token, attempt, expires, 'running', '0'}
