@@ -352,12 +352,14 @@ class Scheduler:
             self._scans.move_to_end(child)
         return scan
 
-    def _all_parents_complete(self, child: JobKey) -> bool:
+    def _all_parents_complete(self, child: JobKey, completed: JobKey) -> bool:
         """Read the parents' current states, starting where the last scan stopped (a
         parent found incomplete then is the likeliest to be incomplete now), wrapping
         around; stops at the first incomplete one.  Amortized O(1) reads per completion
         for a large fan-in, instead of reading every parent every time: the first read
-        asks for a few states, each next one for twice as many, up to a full chunk."""
+        asks for a few states, each next one for twice as many, up to a full chunk.
+        ``completed`` is the parent whose completion is being settled: its state is
+        known, so a child with no other parent costs no read."""
         scan = self._scan_for(child)
         n = len(scan.parents)
         checked = 0
@@ -365,9 +367,10 @@ class Scheduler:
         while checked < n:
             start = (scan.hint + checked) % n
             chunk = [scan.parents[(start + i) % n] for i in range(min(size, n - checked))]
-            states = self.queue.get_states(chunk)
+            others = [parent for parent in chunk if parent != completed]
+            states = self.queue.get_states(others) if others else {}
             for offset, parent in enumerate(chunk):
-                if states.get(parent) is not State.COMPLETED:
+                if parent != completed and states.get(parent) is not State.COMPLETED:
                     scan.hint = (start + offset) % n
                     return False
             checked += len(chunk)
@@ -396,7 +399,7 @@ class Scheduler:
         wake = [
             WakeRequest(app, job_id, skip_reason=self._skip_reason(app, job_id))
             for app, job_id in self._children(parent)
-            if self._all_parents_complete((app, job_id))
+            if self._all_parents_complete((app, job_id), parent)
         ]
         if wake:
             self.queue.wake(wake, worker=worker)
