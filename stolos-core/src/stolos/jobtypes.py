@@ -53,7 +53,7 @@ class JobContext:
     redirect_to_stderr: bool = False
     cancelled: threading.Event = field(default_factory=threading.Event)
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def app_name(self) -> str:

@@ -79,9 +79,9 @@ class _Running:
     job: ClaimedJob
     context: JobContext
     started: float = field(default_factory=time.monotonic)
+    renewed: float = field(default_factory=time.monotonic)  # last successful heartbeat
     lost: bool = False
     timed_out: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class JsonFormatter(logging.Formatter):
@@ -132,7 +132,7 @@ class Worker:
         self.killing = threading.Event()  # kill and give back running jobs
         self._threads_done = threading.Event()  # every job thread exited: stop the heartbeat
         self._running: dict[int, _Running] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered when a signal lands inside kill()
         self._claimed = 0
         self._next_config_check = time.monotonic() + CONFIG_CHECK_INTERVAL
         self._busy = 0  # job threads between the start of a claim and the end of a report
@@ -386,13 +386,19 @@ class Worker:
     def _renew(self, item: _Running) -> None:
         try:
             item.job.lease = self.stolos.queue.renew(item.job.lease, self.lease_timeout)
+            item.renewed = time.monotonic()
         except LeaseLost:
-            item.lost = True
-            item.context.kill()  # first: no second copy of the job may keep running
-            log.error(
-                "lease lost on %s %s: killed its processes",
-                item.job.lease.app,
-                item.job.lease.job_id,
-            )
+            self._lose(item, "lease lost")
         except BackendError as exc:
-            log.error("heartbeat failed (will retry): %s", exc)
+            if time.monotonic() - item.renewed > self.lease_timeout:
+                # unrenewed past its length, the lease may be another worker's by now
+                self._lose(item, f"lease not renewed for {self.lease_timeout}s ({exc})")
+            else:
+                log.error("heartbeat failed (will retry): %s", exc)
+
+    def _lose(self, item: _Running, why: str) -> None:
+        item.lost = True
+        item.context.kill()  # first: no second copy of the job may keep running
+        log.error(
+            "%s on %s %s: killed its processes", why, item.job.lease.app, item.job.lease.job_id
+        )
