@@ -180,3 +180,21 @@ def test_a_step_whose_reply_was_lost_answers_as_the_first_time(
     ]  # every step once
     with pytest.raises(LeaseLost):  # a new call is judged afresh
         backend.finish(lease, State.COMPLETED)
+
+
+@pytest.mark.parametrize("apps", [["a"], None], ids=["one app", "every app"])
+def test_a_claim_whose_reply_was_lost_gets_the_job_it_leased(
+    redis_backend: RedisQueueBackend, lose_next_reply: Callable[[], None], apps: list[str] | None
+) -> None:
+    backend = redis_backend
+    backend.enqueue("a", "first")
+    backend.enqueue("a", "second")
+    backend.enqueue("b", "other")
+    lose_next_reply()
+    lease = backend.claim("w", 600, apps)
+    assert lease is not None and (lease.app, lease.job_id, lease.attempt) == ("a", "first", 1)
+    assert [t.state for t in backend.history("a", "first")] == [State.QUEUED, State.RUNNING]
+    assert backend.queue_size("a", queued=False) == 1  # no other job leased to nobody
+    backend.finish(lease, State.COMPLETED)
+    backend.release(lease)
+    assert backend.get("a", "first").state is State.COMPLETED  # type: ignore[union-attr]

@@ -35,7 +35,7 @@ from stolos_redis import codec
 from stolos_redis.clock import ServerClock
 from stolos_redis.connection import Connection, connect
 from stolos_redis.keys import Layout
-from stolos_redis.scripts import ScriptCall, Scripts
+from stolos_redis.scripts import ScriptCall, Scripts, new_call_id
 
 T = TypeVar("T")
 
@@ -260,19 +260,33 @@ class RedisQueueBackend(QueueBackend):
     ) -> Lease | None:
         """One round trip for one app.  For several apps (or all: one more round trip to
         read the registry), one pipelined look at every app's queue heads and leases
-        ranks them, then apps are tried best first, usually once."""
+        ranks them, then apps are tried best first, usually once.
+
+        Sent again after a connection failure, the claim first asks every app for the
+        job it may already have leased (same call id), so a lost reply never leaves a
+        job leased to nobody, waiting for its lease to expire with an attempt counted."""
         if apps is not None and not apps:
             return None
-        args = [worker, _seconds(lease_seconds)]
+        call_id = new_call_id()  # the same each time the claim is sent
+        sent: list[bool] = []
+
+        def try_app(scripts: Scripts, app: str, find: bool) -> Lease | None:
+            args = [worker, _seconds(lease_seconds), "1" if find else "0"]
+            reply = scripts.run(ScriptCall("claim", self.layout.app(app), args, call_id))
+            return codec.lease(app, worker, reply) if reply else None
 
         def claim_first(scripts: Scripts) -> Lease | None:
             candidates = list(dict.fromkeys(apps)) if apps is not None else self._apps(scripts)
+            if sent:  # sent again: the first reply may have been lost
+                for app in candidates:
+                    if found := try_app(scripts, app, find=True):
+                        return found
+            sent.append(True)
             if len(candidates) > 1:
                 candidates = self._by_urgency(scripts, candidates)
             for app in candidates:
-                reply = scripts.run(ScriptCall("claim", self.layout.app(app), args))
-                if reply:
-                    return codec.lease(app, worker, reply)
+                if lease := try_app(scripts, app, find=False):
+                    return lease
             return None
 
         return self._run("claim", claim_first)
