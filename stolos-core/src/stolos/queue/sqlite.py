@@ -24,7 +24,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -140,7 +140,6 @@ class SQLiteBackend(QueueBackend):
         self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
         self._connections_lock = threading.Lock()
         self._generation = 0
-        self._writers: tuple[int, threading.Lock] = (os.getpid(), threading.Lock())
         self._connection()  # fail now, with the path, if the file cannot be opened
 
     # --- connections and transactions -------------------------------------------------
@@ -222,18 +221,6 @@ class SQLiteBackend(QueueBackend):
         version: int = conn.execute("PRAGMA user_version").fetchone()[0]
         return version
 
-    def _writer_lock(self) -> threading.Lock:
-        """The lock this process's threads take around a write transaction, so that they
-        wait for each other in turn instead of polling SQLite's write lock with growing
-        sleeps (its busy handler): 4 job threads ran half as fast as 1 without it.  Only
-        a queue for speed: SQLite's lock is what keeps writes safe.  A forked child makes
-        its own (the parent's may have been held by a thread the fork left behind)."""
-        pid, lock = self._writers
-        if pid != os.getpid():
-            lock = threading.Lock()
-            self._writers = (os.getpid(), lock)
-        return lock
-
     @contextmanager
     def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
         """One transaction: ``BEGIN IMMEDIATE`` for writes (take the write lock now, so
@@ -241,14 +228,13 @@ class SQLiteBackend(QueueBackend):
         ``LeaseLost``, rolls everything back."""
         conn = self._connection()
         try:
-            with self._writer_lock() if write else nullcontext():
-                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    yield conn
-                    conn.execute("COMMIT")
-                finally:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
         except sqlite3.Error as exc:
             hint = ""
             if "locked" in str(exc):
