@@ -397,6 +397,9 @@ class Worker:
                 log.error("heartbeat failed (will retry): %s", exc)
 
     def _lose(self, item: _Running, why: str) -> None:
+        with self._lock:
+            if item not in self._running.values():
+                return  # finished meanwhile: its outcome is written, its lease released
         item.lost = True
         item.context.kill()  # first: no second copy of the job may keep running
         log.error(
