@@ -398,7 +398,7 @@ class Worker:
 
     def _lose(self, item: _Running, why: str) -> None:
         with self._lock:
-            if item not in self._running.values():
+            if all(running is not item for running in self._running.values()):
                 return  # finished meanwhile: its outcome is written, its lease released
         item.lost = True
         item.context.kill()  # first: no second copy of the job may keep running
