@@ -4,8 +4,8 @@ process, and the scheduler's own cost per job.
 Every workload runs in a fresh temporary directory with a fresh SQLite file.  Jobs are
 submitted through the API in this process (``Stolos(...).scheduler.submit``, timed on its
 own), then one real ``python -m stolos worker --exit-when-idle -c N`` process runs them,
-timed from start to exit (wall and CPU time), and every job must end ``completed``
-(``counts()``):
+timed from start to exit (wall and CPU time; the best of ``--repeat`` runs, each on a
+fresh database), and every job must end ``completed`` (``counts()``):
 
 - ``noop``: N independent jobs of the built-in ``noop`` job type, concurrency 1 and 4.
   The job does nothing, so wall time / jobs is the scheduler's own cost per job, with
@@ -34,8 +34,8 @@ Breakdown.  A :class:`~stolos.worker.Worker` runs in this process (logging to a 
 like the CLI) with clocks around the scheduler and backend calls of a job's life; the
 ``noop`` run is then profiled with cProfile.
 
-Run: ``python benchmarks/throughput.py [--jobs N] [--bash-jobs N] [--peer-jobs N] [--quick]``.
-Exits non-zero if any run's final states are wrong.
+Run: ``python benchmarks/throughput.py [--jobs N] [--bash-jobs N] [--peer-jobs N]
+[--repeat R] [--quick]``.  Exits non-zero if any run's final states are wrong.
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ ORIGINAL_JOBS_PER_S = 3.36  # one worker loop, one job per process, Redis (publi
 ORIGINAL_MS_PER_JOB = 298
 AIM_MS_PER_JOB = 1.0
 CHAIN = 1_000
-DEFAULTS = {"jobs": 10_000, "bash_jobs": 2_000, "peer_jobs": 200}
-QUICK = {"jobs": 1_000, "bash_jobs": 200, "peer_jobs": 20}
+DEFAULTS = {"jobs": 10_000, "bash_jobs": 2_000, "peer_jobs": 200, "repeat": 3}
+QUICK = {"jobs": 1_000, "bash_jobs": 200, "peer_jobs": 20, "repeat": 1}
 PROFILE_TOP = 12
 
 
@@ -156,7 +156,21 @@ class Result:
         return self.elapsed.wall / self.jobs * 1e3
 
 
-def run_worker(workload: Workload, concurrency: int) -> Result:
+def run_worker(workload: Workload, concurrency: int, repeat: int) -> Result:
+    """The fastest of ``repeat`` runs of :func:`run_worker_once` (or the first wrong one):
+    the least disturbed by other work on the machine."""
+    best: Result | None = None
+    for _ in range(repeat):
+        result = run_worker_once(workload, concurrency)
+        if result.error:
+            return result
+        if best is None or result.elapsed.wall < best.elapsed.wall:
+            best = result
+    assert best is not None
+    return best
+
+
+def run_worker_once(workload: Workload, concurrency: int) -> Result:
     """Submit, run one worker process until idle, check that every job completed."""
     name = f"{workload.name}, -c {concurrency}"
     with Workspace(workload.tasks, workload.validations) as space:
@@ -184,8 +198,10 @@ def run_per_process(workload: Workload) -> Result:
 
 
 def idle_start_exit(repeats: int = 5) -> Elapsed:
-    """Mean time of a worker on an empty queue: start-up, one claim, exit."""
+    """Mean time of a worker on an empty queue: start-up, one claim, exit.  A first,
+    untimed run compiles the bytecode every later process reuses."""
     with Workspace({"noop": {"job_id": "{n}", "job_type": "noop"}}, {}) as space:
+        space.run("worker", "--exit-when-idle")
         total = Elapsed(0.0, 0.0)
         for _ in range(repeats):
             total += space.run("worker", "--exit-when-idle")
@@ -333,6 +349,8 @@ def in_process(
         return InProcess(name, workload.jobs, concurrency, seconds, steps, error)
 
 
+ProfileKey = tuple[str, int, str]
+
 LAYERS: tuple[tuple[str, Callable[[str, str], bool]], ...] = (
     ("sqlite3 (C: execute, fetch, commit)", lambda f, fn: f == "~" and "sqlite3" in fn),
     ("stolos/queue/sqlite.py", lambda f, fn: "/stolos/queue/" in f),
@@ -341,19 +359,30 @@ LAYERS: tuple[tuple[str, Callable[[str, str], bool]], ...] = (
     ("stolos/worker.py", lambda f, fn: f.endswith("/stolos/worker.py")),
     ("other stolos (engine, options, job_id, plugins)", lambda f, fn: "/stolos/" in f),
     ("logging (2 lines per job)", lambda f, fn: "/logging/" in f),
-    ("jsonschema (job-type options, per job)", lambda f, fn: "jsonschema" in f),
+    (
+        "jsonschema (job-type options, per job)",
+        lambda f, fn: any(p in f for p in ("/jsonschema/", "/referencing/", "/attr/")),
+    ),
     ("pathlib, urllib (log path, per job)", lambda f, fn: "pathlib" in f or "urllib" in f),
     ("contextlib (transactions)", lambda f, fn: "contextlib" in f),
     ("pluggy (observer hooks)", lambda f, fn: "pluggy" in f),
-    ("threading", lambda f, fn: "threading" in f or "lock" in fn),
+    ("threading", lambda f, fn: "threading" in f),
 )
 
 
-def _layer(filename: str, func: str) -> str:
+def _layer(stats: dict[ProfileKey, Any], key: ProfileKey, depth: int = 0) -> str:
+    """The layer a function belongs to; a builtin or other stdlib function counts for the
+    layer of the caller it spent most of its time for (``dataclasses.replace`` called by
+    the backend is the backend's time)."""
+    filename, _, func = key
     for name, matches in LAYERS:
         if matches(filename, func):
             return name
-    return "other (stdlib, builtins)"
+    callers = stats[key][4]
+    if callers and depth < 5:
+        caller = max(callers, key=lambda c: callers[c][2])
+        return _layer(stats, caller, depth + 1)
+    return "other"
 
 
 def _short(filename: str) -> str:
@@ -369,11 +398,12 @@ def profile_tables(profile: cProfile.Profile, jobs: int) -> tuple[list[list[str]
     entries = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)
     total = sum(value[2] for _, value in entries)
     layers: dict[str, float] = defaultdict(float)
-    for (filename, _, func), value in entries:
-        layers[_layer(filename, func)] += value[2]
+    for key, value in entries:
+        layers[_layer(stats, key)] += value[2]
     by_layer = [
         [name, f"{own / jobs * 1e6:.1f}", f"{own / total:.0%}"]
         for name, own in sorted(layers.items(), key=lambda item: item[1], reverse=True)
+        if own / total >= 0.005
     ]
     top = []
     for (filename, line, func), (_, calls, own, cumulative, _) in entries[:PROFILE_TOP]:
@@ -456,13 +486,14 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, help="noop and fan-in size (default 10,000)")
     parser.add_argument("--bash-jobs", type=int, help="bash `true` jobs (default 2,000)")
     parser.add_argument("--peer-jobs", type=int, help="one-process-per-job runs (default 200)")
-    parser.add_argument("--quick", action="store_true", help="a tenth of every size")
+    parser.add_argument("--repeat", type=int, help="worker runs to take the best of (3)")
+    parser.add_argument("--quick", action="store_true", help="a tenth of every size, once")
     args = parser.parse_args()
     sizes = dict(QUICK if args.quick else DEFAULTS)
     for key in sizes:
         if getattr(args, key) is not None:
             sizes[key] = getattr(args, key)
-    n, n_bash, n_peer = sizes["jobs"], sizes["bash_jobs"], sizes["peer_jobs"]
+    n, n_bash, n_peer, repeat = (sizes[k] for k in ("jobs", "bash_jobs", "peer_jobs", "repeat"))
 
     print("Stolos throughput on the embedded SQLite backend")
     print(f"machine: {machine()}")
@@ -473,24 +504,25 @@ def main() -> int:
         )
     print(flush=True)
 
+    idle = idle_start_exit()
     results = [
-        run_worker(noop(n), 1),
-        run_worker(noop(n), 4),
-        run_worker(bash_true(n_bash), 1),
-        run_worker(bash_true(n_bash), 4),
-        run_worker(chain(tail=False), 1),
-        run_worker(chain(tail=True), 1),
-        run_worker(fan_in(n, child_only=False), 1),
-        run_worker(fan_in(n, child_only=True), 1),
+        run_worker(noop(n), 1, repeat),
+        run_worker(noop(n), 4, repeat),
+        run_worker(bash_true(n_bash), 1, repeat),
+        run_worker(bash_true(n_bash), 4, repeat),
+        run_worker(chain(tail=False), 1, repeat),
+        run_worker(chain(tail=True), 1, repeat),
+        run_worker(fan_in(n, child_only=False), 1, repeat),
+        run_worker(fan_in(n, child_only=True), 1, repeat),
     ]
     peers = [run_per_process(noop(n_peer)), run_per_process(bash_true(n_peer))]
-    idle = idle_start_exit()
     noop_c1, noop_c4, bash_c1, bash_c4 = results[:4]
     noop_peer, bash_peer = peers
 
     print("1. One real worker process (`python -m stolos worker --exit-when-idle -c N`): wall")
-    print("   and CPU time from start to exit (CPU includes the job processes); ms/job = wall")
-    print("   / jobs; 'vs original' = jobs/s / 3.36, the original's published figure")
+    print(f"   and CPU time from start to exit, best of {repeat} (CPU includes the job")
+    print("   processes); ms/job = wall / jobs; 'vs original' = jobs/s / 3.36, the original's")
+    print("   published figure")
     print()
     header = ["workload", "jobs", "submit jobs/s", "wall s", "CPU s", "jobs/s", "ms/job"]
     header += ["vs original", "final states"]
