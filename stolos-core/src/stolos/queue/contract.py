@@ -2,9 +2,9 @@
 
 The scheduler owns the logic; a backend owns storage and atomicity.  Every method below is
 atomic on one job record (one SQLite transaction, one Redis Lua script, one ZooKeeper
-multi-op); methods that take many records (``wake``, ``mark``, ``get_states``) apply an
-idempotent step per record and should batch them into one round trip where the backend
-allows.  Per job the contract guarantees:
+multi-op); methods that take many records (``enqueue_many``, ``wake``, ``mark``,
+``get_states``) apply an idempotent step per record and should batch them into one round
+trip where the backend allows.  Per job the contract guarantees:
 
 * idempotent enqueue: submitting a known job changes nothing (``readd`` is explicit);
 * exclusive claim: two live leases on one job never exist;
@@ -39,6 +39,7 @@ from collections.abc import Iterable, Sequence
 
 from stolos.queue.records import (
     DEFAULT_PRIORITY,
+    EnqueueRequest,
     JobRecord,
     Lease,
     State,
@@ -77,6 +78,30 @@ class QueueBackend(ABC):
         reason is given, else ``queued`` (or ``pending`` with ``queue=False``).  Returns
         ``(created, state after the call)``.
         """
+
+    def enqueue_many(
+        self, requests: Sequence[EnqueueRequest], *, worker: str | None = None
+    ) -> list[tuple[bool, State]]:
+        """``enqueue`` each request in order; returns each one's ``(created, state)``.
+
+        Each job is created if absent exactly as by ``enqueue``: atomic on that job and
+        idempotent; the batch as a whole is not atomic.  A job named twice is created
+        once (the second answer has ``created`` false), and new jobs take their places in
+        their queues in request order.  Batching is only an optimization: this default
+        calls ``enqueue`` once per request; a backend overrides it to send many in one
+        round trip or transaction.
+        """
+        return [
+            self.enqueue(
+                r.app,
+                r.job_id,
+                priority=r.priority,
+                queue=r.queue,
+                skip_reason=r.skip_reason,
+                worker=worker,
+            )
+            for r in requests
+        ]
 
     @abstractmethod
     def readd(

@@ -112,3 +112,19 @@ class WakeRequest:
     job_id: str
     priority: int = DEFAULT_PRIORITY
     skip_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class EnqueueRequest:
+    """Submit one job if it does not exist yet: one item of ``enqueue_many``, with the
+    arguments of ``enqueue``.
+
+    A new job becomes ``skipped`` when ``skip_reason`` is given (it fails its app's
+    ``valid_if_or``), else ``queued``, or ``pending`` with ``queue=False``.
+    """
+
+    app: str
+    job_id: str
+    priority: int = DEFAULT_PRIORITY
+    queue: bool = True
+    skip_reason: str | None = None

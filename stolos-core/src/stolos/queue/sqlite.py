@@ -2,8 +2,9 @@
 
 Safe for many worker processes and threads on one machine: each thread of each process
 has its own connection, the file is in WAL mode (readers never block the writer), and
-every contract method is one ``BEGIN IMMEDIATE`` transaction, so writers queue up on
-SQLite's write lock instead of overwriting each other.  Timestamps are read once the lock
+every contract method is one ``BEGIN IMMEDIATE`` transaction (``enqueue_many`` one per
+``ENQUEUE_CHUNK`` jobs), so writers queue up on SQLite's write lock instead of
+overwriting each other.  Timestamps are read once the lock
 is held, so the history's times follow the commit order across processes.
 
 Queue order and fencing tokens come from the history table: every state change appends
@@ -33,6 +34,7 @@ from stolos.queue.contract import JobKey, QueueBackend
 from stolos.queue.records import (
     DEFAULT_PRIORITY,
     FINISHED,
+    EnqueueRequest,
     JobRecord,
     Lease,
     State,
@@ -41,6 +43,9 @@ from stolos.queue.records import (
 )
 
 SCHEMA_VERSION = 1
+
+ENQUEUE_CHUNK = 500
+"""Jobs per transaction of ``enqueue_many``: bounds how long it holds the write lock."""
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS jobs (
@@ -364,27 +369,45 @@ class SQLiteBackend(QueueBackend):
         skip_reason: str | None = None,
         worker: str | None = None,
     ) -> tuple[bool, State]:
+        request = EnqueueRequest(app, job_id, priority, queue, skip_reason)
         with self._transaction() as conn:
-            row = conn.execute(
-                "SELECT state FROM jobs WHERE app = ? AND job_id = ?", (app, job_id)
-            ).fetchone()
-            if row is not None:
-                return False, State(row[0])
-            if skip_reason is not None:
-                state = State.SKIPPED
-            else:
-                state = State.QUEUED if queue else State.PENDING
-            self._insert(
-                conn,
-                app,
-                job_id,
-                state,
-                priority=priority,
-                skip_reason=skip_reason,
-                worker=worker,
-                now=self.now(),
-            )
-            return True, state
+            return self._create_if_absent(conn, request, worker, self.now())
+
+    def enqueue_many(
+        self, requests: Sequence[EnqueueRequest], *, worker: str | None = None
+    ) -> list[tuple[bool, State]]:
+        """One transaction per ``ENQUEUE_CHUNK`` requests."""
+        results: list[tuple[bool, State]] = []
+        for start in range(0, len(requests), ENQUEUE_CHUNK):
+            with self._transaction() as conn:
+                now = self.now()
+                for request in requests[start : start + ENQUEUE_CHUNK]:
+                    results.append(self._create_if_absent(conn, request, worker, now))
+        return results
+
+    def _create_if_absent(
+        self, conn: sqlite3.Connection, request: EnqueueRequest, worker: str | None, now: float
+    ) -> tuple[bool, State]:
+        row = conn.execute(
+            "SELECT state FROM jobs WHERE app = ? AND job_id = ?", (request.app, request.job_id)
+        ).fetchone()
+        if row is not None:
+            return False, State(row[0])
+        if request.skip_reason is not None:
+            state = State.SKIPPED
+        else:
+            state = State.QUEUED if request.queue else State.PENDING
+        self._insert(
+            conn,
+            request.app,
+            request.job_id,
+            state,
+            priority=request.priority,
+            skip_reason=request.skip_reason,
+            worker=worker,
+            now=now,
+        )
+        return True, state
 
     def readd(
         self,

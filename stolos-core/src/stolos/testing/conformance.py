@@ -40,7 +40,14 @@ import pytest
 
 from stolos.errors import LeaseLost
 from stolos.queue.contract import QueueBackend
-from stolos.queue.records import FINISHED, JobRecord, Lease, State, WakeRequest
+from stolos.queue.records import (
+    FINISHED,
+    EnqueueRequest,
+    JobRecord,
+    Lease,
+    State,
+    WakeRequest,
+)
 
 LONG_LEASE = 3600.0
 """A lease that never expires during a test."""
@@ -252,6 +259,115 @@ class QueueBackendConformance:
         assert backend.enqueue("a", "j", queue=False, skip_reason="no") == (False, state)
         assert record(backend, "a", "j") == before
         assert backend.history("a", "j") == history
+
+    # --- enqueue_many -----------------------------------------------------------------
+
+    def test_enqueue_many_creates_absent_jobs_as_enqueue_does(self, backend: QueueBackend) -> None:
+        requests = [
+            EnqueueRequest("a", "queued", priority=7),
+            EnqueueRequest("b", "pending", queue=False),
+            EnqueueRequest("a", "skipped", skip_reason="fails valid_if_or"),
+            EnqueueRequest("b", "skipped-unqueued", queue=False, skip_reason="fails too"),
+        ]
+        results = backend.enqueue_many(requests, worker="submitter")
+        states = [State.QUEUED, State.PENDING, State.SKIPPED, State.SKIPPED]
+        assert results == [(True, state) for state in states]
+        for request, state in zip(requests, states, strict=True):
+            job = record(backend, request.app, request.job_id)
+            assert (job.state, job.priority, job.attempts, job.last_error) == (
+                state,
+                request.priority,
+                0,
+                request.skip_reason,
+            )
+            history = backend.history(request.app, request.job_id)
+            assert [(t.state, t.worker) for t in history] == [(state, "submitter")]
+        assert drain(backend) == ["queued"]
+
+    def test_enqueue_many_leaves_existing_jobs_and_answers_in_order(
+        self, backend: QueueBackend
+    ) -> None:
+        for state in State:  # one app per state: make_job needs an app with no queued job
+            make_job(backend, state.value, "old", state)
+        before = {
+            s: (record(backend, s.value, "old"), backend.history(s.value, "old")) for s in State
+        }
+        requests = [
+            request
+            for state in State
+            for request in (
+                EnqueueRequest(state.value, "old", priority=1, queue=False, skip_reason="no"),
+                EnqueueRequest(state.value, "new"),
+            )
+        ]
+        results = backend.enqueue_many(requests)
+        assert results == [
+            answer for state in State for answer in ((False, state), (True, State.QUEUED))
+        ]
+        after = {
+            s: (record(backend, s.value, "old"), backend.history(s.value, "old")) for s in State
+        }
+        assert after == before
+
+    def test_enqueue_many_queues_as_one_by_one(self, backend: QueueBackend) -> None:
+        backend.enqueue("a", "before")
+        job_ids = [f"j{i}" for i in (5, 3, 9, 1, 7, 2, 8, 0, 6, 4)]
+        requests = [EnqueueRequest(app, f"{app}-{job_id}") for job_id in job_ids for app in "ab"]
+        requests.insert(7, EnqueueRequest("a", "urgent", priority=5))
+        backend.enqueue_many(requests)
+        backend.enqueue("a", "after")
+        assert drain(backend, ["a"]) == ["urgent", "before", *(f"a-{j}" for j in job_ids), "after"]
+        assert drain(backend, ["b"]) == [f"b-{j}" for j in job_ids]
+
+    def test_enqueue_many_creates_a_job_named_twice_once(self, backend: QueueBackend) -> None:
+        requests = [
+            EnqueueRequest("a", "j"),
+            EnqueueRequest("b", "j"),
+            EnqueueRequest("a", "j", priority=1, queue=False),
+        ]
+        assert backend.enqueue_many(requests) == [
+            (True, State.QUEUED),
+            (True, State.QUEUED),
+            (False, State.QUEUED),
+        ]
+        assert record(backend, "a", "j").priority == requests[0].priority
+        assert len(backend.history("a", "j")) == 1
+        assert drain(backend, ["a"]) == ["j"]
+
+    def test_enqueue_many_of_more_jobs_than_one_batch(self, backend: QueueBackend) -> None:
+        """More jobs than the built-in backends send at once: every one created, in
+        order, and a job named again far from its first mention created once."""
+        job_ids = [f"{i:04d}" for i in reversed(range(1234))]
+        requests = [EnqueueRequest("a", job_id) for job_id in job_ids]
+        requests.append(EnqueueRequest("a", job_ids[0]))
+        created = [True] * len(job_ids) + [False]
+        assert backend.enqueue_many(requests) == [(c, State.QUEUED) for c in created]
+        assert drain(backend, ["a"]) == job_ids
+
+    def test_enqueue_many_of_nothing_does_nothing(self, backend: QueueBackend) -> None:
+        assert backend.enqueue_many([]) == []
+        assert backend.counts() == {}
+
+    def test_each_job_is_created_once_by_concurrent_batches(
+        self, backend: QueueBackend, backend_factory: Callable[[], QueueBackend]
+    ) -> None:
+        job_ids = [f"j{i:04d}" for i in range(self.concurrent_jobs)]
+        clients = [backend_factory() for _ in range(self.concurrent_clients)]
+        start = threading.Barrier(len(clients))
+
+        def submit(index: int) -> list[str]:
+            """Every client submits every job, each from its own starting point."""
+            shift = index * len(job_ids) // len(clients)
+            mine = job_ids[shift:] + job_ids[:shift]
+            start.wait()
+            results = clients[index].enqueue_many([EnqueueRequest("a", j) for j in mine])
+            return [job_id for job_id, (created, _) in zip(mine, results, strict=True) if created]
+
+        with ThreadPoolExecutor(len(clients)) as pool:
+            created = [j for mine in pool.map(submit, range(len(clients))) for j in mine]
+        assert sorted(created) == job_ids
+        assert backend.counts("a") == {"a": {State.QUEUED: len(job_ids)}}
+        assert backend.queue_size("a") == len(job_ids)
 
     # --- readd ------------------------------------------------------------------------
 
