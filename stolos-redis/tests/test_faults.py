@@ -13,7 +13,7 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from stolos.errors import BackendUnavailable, LeaseLost
-from stolos.queue.records import State, WakeRequest
+from stolos.queue.records import EnqueueRequest, State, WakeRequest
 from stolos_redis.backend import RedisQueueBackend
 from stolos_redis.connection import connect
 from stolos_redis.scripts import Scripts
@@ -21,6 +21,7 @@ from stolos_redis.testing import RedisServer, free_port, make_backend, unique_pr
 
 CALLS: dict[str, Callable[[RedisQueueBackend], Any]] = {
     "enqueue": lambda b: b.enqueue("a", "j"),
+    "enqueue_many": lambda b: b.enqueue_many([EnqueueRequest("a", "j")]),
     "claim": lambda b: b.claim("w", 60),
     "claim one app": lambda b: b.claim("w", 60, ["a"]),
     "wake": lambda b: b.wake([WakeRequest("a", "j")]),
@@ -180,6 +181,29 @@ def test_a_step_whose_reply_was_lost_answers_as_the_first_time(
     ]  # every step once
     with pytest.raises(LeaseLost):  # a new call is judged afresh
         backend.finish(lease, State.COMPLETED)
+
+
+def test_a_batch_whose_reply_was_lost_answers_as_the_first_time(
+    redis_backend: RedisQueueBackend, lose_next_reply: Callable[[], None]
+) -> None:
+    backend = redis_backend
+    backend.enqueue("a", "old")
+    requests = [
+        EnqueueRequest("a", "new"),
+        EnqueueRequest("b", "new", skip_reason="fails valid_if_or"),
+        EnqueueRequest("a", "old"),
+        EnqueueRequest("a", "new"),
+    ]
+    lose_next_reply()
+    assert backend.enqueue_many(requests) == [
+        (True, State.QUEUED),
+        (True, State.SKIPPED),
+        (False, State.QUEUED),
+        (False, State.QUEUED),
+    ]
+    for app, job_id in [("a", "new"), ("b", "new"), ("a", "old")]:
+        assert len(backend.history(app, job_id)) == 1  # created once, by the first send
+    assert backend.enqueue_many(requests[:1]) == [(False, State.QUEUED)]  # a new call
 
 
 @pytest.mark.parametrize("apps", [["a"], None], ids=["one app", "every app"])

@@ -3,10 +3,11 @@
 Each method that changes one job is one script, atomic on the keys of that job's app
 (see :mod:`stolos_redis.keys`), run in one round trip: ``enqueue``, ``readd``, ``renew``,
 ``park``, ``finish``, ``retry``, ``release``, and ``claim`` on one app.  Methods on many
-jobs (``wake``, ``mark``, ``get_states``) send one script call (or command) per app in
-one pipeline: one round trip whatever the number of jobs.  Every lease write names its
-fencing token, a per-app counter; every time is the Redis server's (``TIME`` inside the
-scripts), so workers on different machines share one clock.
+jobs (``enqueue_many``, ``wake``, ``mark``, ``get_states``) send one script call (or
+command) per app in one pipeline: one round trip whatever the number of jobs (per 5,000
+jobs for ``enqueue_many``).  Every lease write names its fencing token, a per-app
+counter; every time is the Redis server's (``TIME`` inside the scripts), so workers on
+different machines share one clock.
 
 Every call goes through :meth:`Connection.call`: while Redis is unreachable it retries
 for ``qb_redis_retry_seconds``, so the scripts are written to be repeated safely (a
@@ -25,6 +26,7 @@ from stolos.queue.contract import JobKey, QueueBackend
 from stolos.queue.records import (
     DEFAULT_PRIORITY,
     FINISHED,
+    EnqueueRequest,
     JobRecord,
     Lease,
     State,
@@ -40,7 +42,11 @@ from stolos_redis.scripts import ScriptCall, Scripts, new_call_id
 T = TypeVar("T")
 
 BATCH = 500
-"""Jobs per script call of ``wake`` and ``mark``: bounds how long one script holds Redis."""
+"""Jobs per script call of ``enqueue_many``, ``wake`` and ``mark``: bounds how long one
+script holds Redis."""
+PIPELINE = 5_000
+"""Jobs per pipeline (one round trip) of ``enqueue_many``: bounds what the client holds
+and what a pipeline sent again repeats."""
 MAX_PRIORITY = 2**53
 """Priorities are exact queue scores: integers of magnitude below 2**53."""
 STAMP_DIGITS = 16
@@ -163,15 +169,37 @@ class RedisQueueBackend(QueueBackend):
         skip_reason: str | None = None,
         worker: str | None = None,
     ) -> tuple[bool, State]:
-        args = [
-            job_id,
-            self._priority(app, job_id, priority),
-            "1" if queue else "0",
-            codec.optional(skip_reason),
-            codec.optional(worker),
+        request = EnqueueRequest(app, job_id, priority, queue, skip_reason)
+        return self.enqueue_many([request], worker=worker)[0]
+
+    def enqueue_many(
+        self, requests: Sequence[EnqueueRequest], *, worker: str | None = None
+    ) -> list[tuple[bool, State]]:
+        """One round trip per ``PIPELINE`` jobs: a pipeline of the app registry update
+        and one ``enqueue`` script call per app and per ``BATCH`` jobs.  Every priority
+        is checked before anything is sent.
+
+        A pipeline sent again after its reply was lost answers ``created`` for the jobs
+        its first send created (the call id on their records), unless another call
+        changed such a job in between (a worker claimed it): that job then answers
+        ``(False, its state now)``, as for a job that existed before."""
+        per_job = [
+            [
+                r.job_id,
+                self._priority(r.app, r.job_id, r.priority),
+                "1" if r.queue else "0",
+                codec.optional(r.skip_reason),
+            ]
+            for r in requests
         ]
-        created, state = self._creating("enqueue", app, args)
-        return bool(created), State(state)
+        common = [codec.optional(worker)]
+        answers: list[Any] = []
+        for start in range(0, len(requests), PIPELINE):
+            apps = [r.app for r in requests[start : start + PIPELINE]]
+            jobs = per_job[start : start + PIPELINE]
+            register = self._registering(apps)
+            answers += self._per_app("enqueue", apps, common, jobs, first=register)
+        return [(bool(created), State(state)) for created, state in answers]
 
     def readd(
         self,
