@@ -27,6 +27,7 @@ from stolos.errors import InvalidJobId, JobAlreadyQueued, LeaseLost, StolosError
 from stolos.queue import (
     DEFAULT_PRIORITY,
     FINISHED,
+    EnqueueRequest,
     JobKey,
     JobRecord,
     Lease,
@@ -148,19 +149,23 @@ class Scheduler:
         worker: str | None = None,
     ) -> list[Submitted]:
         """Submit jobs, all or nothing: any invalid app or job_id raises before any write.
-        A job that already exists is left unchanged (``created`` is false)."""
-        results = []
-        for app, job_id in self.validate_jobs(pairs):
-            created, state = self.queue.enqueue(
+        A job that already exists is left unchanged (``created`` is false).  The jobs go
+        to the backend in one ``enqueue_many`` call, which batches them."""
+        requests = [
+            EnqueueRequest(
                 app,
                 job_id,
                 priority=DEFAULT_PRIORITY if priority is None else priority,
                 queue=queue,
                 skip_reason=self._skip_reason(app, job_id),
-                worker=worker,
             )
-            results.append(Submitted(app, job_id, created, state))
-        return results
+            for app, job_id in self.validate_jobs(pairs)
+        ]
+        answers = self.queue.enqueue_many(requests, worker=worker)
+        return [
+            Submitted(r.app, r.job_id, created, state)
+            for r, (created, state) in zip(requests, answers, strict=True)
+        ]
 
     def readd(
         self,
