@@ -15,7 +15,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from stolos_env import StolosEnv, group_alive, wait_until
+from stolos_env import StolosEnv, alive, group_alive, wait_until
 
 from stolos.queue import JobRecord, State, Transition
 
@@ -108,10 +108,9 @@ def test_a_job_whose_worker_was_killed_runs_again_once_its_lease_expires(
     assert record(stolos_env, "slow", "1").state is State.RUNNING
 
     stolos_env.kill_workers()
-    # A job leads its own session, so it outlives a SIGKILLed worker; here the whole host
-    # is taken to die, as in the case a lease exists for.
-    os.killpg(first_attempt, signal.SIGKILL)
     assert doomed.returncode == -signal.SIGKILL
+    # the job's shell dies with its worker (parent-death signal): it never writes "done"
+    wait_until(lambda: not alive(first_attempt), "the killed worker's job to die")
     wait_for_lease_to_expire(stolos_env, "slow", "1")
     stolos_env.run("worker", "--exit-when-idle", "--lease-timeout", LEASE)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -76,14 +77,19 @@ class JobContext:
     def run_process(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> int:
         """Run ``argv`` (no shell unless argv asks for one) in its own process group,
         output to the job's log, and return its exit code.  A process killed by a signal
-        raises ``JobFailed`` naming the signal."""
+        raises ``JobFailed`` naming the signal.
+
+        Where util-linux's ``setpriv`` exists (every Debian), the process gets SIGKILL
+        when the worker dies (parent-death signal), so a ``kill -9`` of the worker does
+        not leave its job running while another worker runs it again.  The signal reaches
+        the process ``argv`` starts (a shell's own children are its business)."""
         log = self.open_log()
         try:
             with self._lock:
                 if self.cancelled.is_set():
                     raise JobFailed("cancelled before it started")
                 self._process = subprocess.Popen(
-                    list(argv),
+                    [*_DIE_WITH_WORKER, *argv],
                     env=dict(env) if env is not None else self.environment(),
                     stdin=subprocess.DEVNULL,
                     stdout=log if log else STDERR_FILENO,  # no log: all output on stderr
@@ -109,6 +115,10 @@ class JobContext:
             if self._process is not None and self._process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self._process.pid, signal.SIGKILL)
+
+
+_SETPRIV = shutil.which("setpriv")
+_DIE_WITH_WORKER = (_SETPRIV, "--pdeathsig", "KILL", "--") if _SETPRIV else ()
 
 
 class NoopJobType:
