@@ -121,9 +121,10 @@ def integration(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff over the whole repository (settings in the root pyproject.toml)."""
+    """ruff lint and format check of the Python files (settings in the root pyproject.toml)."""
     session.install("ruff")
     session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", "--exclude", "*.md", ".")
 
 
 @nox.session

@@ -13,8 +13,10 @@ from stolos.options import env_name
 from stolos.plugins import Kind, PluginManager
 from stolos_config_json import OPTIONS_SCHEMA, JSONConfigSource
 
-APPS = {"a": {"job_id": "{date}", "job_type": "noop"},
-        "b": {"job_id": "{date}", "job_type": "noop", "depends_on": {"app_name": ["a"]}}}
+APPS = {
+    "a": {"job_id": "{date}", "job_type": "noop"},
+    "b": {"job_id": "{date}", "job_type": "noop", "depends_on": {"app_name": ["a"]}},
+}
 
 
 def stolos_for(path: Path) -> Stolos:

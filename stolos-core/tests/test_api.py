@@ -26,10 +26,16 @@ JOB_ID_VALIDATIONS = {"date": _date, "client_id": int}
 
 TASKS = {
     "app1": {"job_id": "{date}_{client_id}", "job_type": "noop"},
-    "app2": {"job_id": "{date}_{client_id}", "job_type": "noop",
-             "depends_on": {"app_name": ["app1"]}},
-    "summary": {"job_id": "{date}", "job_type": "noop",
-                "depends_on": {"nightly": {"app_name": ["app2"], "client_id": [1, 2]}}},
+    "app2": {
+        "job_id": "{date}_{client_id}",
+        "job_type": "noop",
+        "depends_on": {"app_name": ["app1"]},
+    },
+    "summary": {
+        "job_id": "{date}",
+        "job_type": "noop",
+        "depends_on": {"nightly": {"app_name": ["app2"], "client_id": [1, 2]}},
+    },
 }
 
 
@@ -76,8 +82,9 @@ def test_initialize_takes_original_style_options(
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"solo": {"job_id": "{date}_{client_id}", "job_type": "noop"}}))
     monkeypatch.setenv("STOLOS_TASKS_JSON", str(tmp_path / "missing.json"))
-    stolos = api.initialize(["--tasks_json", str(other), "--max_retry=7",
-                             "--qb_sqlite_path", str(tmp_path / "x.db")])
+    stolos = api.initialize(
+        ["--tasks_json", str(other), "--max_retry=7", "--qb_sqlite_path", str(tmp_path / "x.db")]
+    )
     assert list(api.get_tasks_config()) == ["solo"]
     assert stolos.options["max_retry"] == 7
     assert api.get_stolos() is stolos
@@ -106,7 +113,8 @@ def test_get_parents_and_children_keep_the_original_tuple_shapes(configured: Pat
         ("app1", "20140601_1", "default")
     ]
     assert sorted(api.get_parents("summary", "20140601", filter_deps=["nightly"])) == [
-        ("app2", "20140601_1"), ("app2", "20140601_2")
+        ("app2", "20140601_1"),
+        ("app2", "20140601_2"),
     ]
     assert list(api.get_children("app2", "20140601_2")) == [("summary", "20140601", "nightly")]
     assert list(api.get_children("app1", "20140601_1", include_dependency_group=False)) == [
@@ -129,7 +137,8 @@ def test_graph_helpers(configured: Path, tmp_path: Path) -> None:
     graph = api.build_dag()
     assert isinstance(graph, nx.MultiDiGraph)
     assert sorted(graph.edges(keys=True)) == [
-        ("app1", "app2", "default"), ("app2", "summary", "nightly")
+        ("app1", "app2", "default"),
+        ("app2", "summary", "nightly"),
     ]
     pairs = [("summary", "20140601"), ("app2", "20140601_1"), ("app1", "20140601_1")]
     assert [p[0] for p in api.topological_sort(pairs)] == ["app1", "app2", "summary"]
@@ -154,7 +163,8 @@ def test_submit_and_check_state(configured: Path) -> None:
     assert run_jobs(api.get_stolos()) == [("app1", "20140601_1"), ("app2", "20140601_1")]
     assert api.check_state("app1", "20140601_1", completed=True, failed=True) is True
     assert api.check_state("app1", ["20140601_1", "20140601_2"], _get=True) == [
-        "completed", "pending"
+        "completed",
+        "pending",
     ]
 
 

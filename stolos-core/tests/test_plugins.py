@@ -20,7 +20,7 @@ from stolos.errors import PluginError
 from stolos.hookspecs import hookimpl
 from stolos.plugins import Descriptor, Kind, PluginManager
 
-PLUGIN_SOURCE = '''
+PLUGIN_SOURCE = """
 from stolos.hookspecs import hookimpl
 from stolos.plugins import Descriptor
 
@@ -29,7 +29,7 @@ from stolos.plugins import Descriptor
 def stolos_job_types():
     return [Descriptor({job_type!r}, lambda options: None, "throwaway job type {job_type}",
                        app_schema={{"type": "object"}})]
-'''
+"""
 
 
 def add_distribution(site: Path, dist: str, entry_point: str, job_type: str) -> None:
@@ -55,7 +55,11 @@ def stolos(site: Path, *args: str, **env: str) -> subprocess.CompletedProcess[st
     environ.update(PYTHONPATH=str(site), **env)
     return subprocess.run(
         [sys.executable, "-m", "stolos", *args],
-        env=environ, capture_output=True, text=True, timeout=60, check=False,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -68,8 +72,12 @@ def listed(site: Path, **env: str) -> dict[str, dict[str, Any]]:
 def test_a_plugin_is_listed_with_its_distribution_and_version(site: Path) -> None:
     plugins = listed(site, STOLOS_LOAD_PLUGINS="core,json,throwaway")
     assert plugins["throwaway"] == {
-        "name": "throwaway", "kind": "job_type", "distribution": "throwaway_stolos_plugin",
-        "version": "0.1", "summary": "throwaway job type throwaway", "options": [],
+        "name": "throwaway",
+        "kind": "job_type",
+        "distribution": "throwaway_stolos_plugin",
+        "version": "0.1",
+        "summary": "throwaway job type throwaway",
+        "options": [],
     }
     assert plugins["noop"]["distribution"] == "stolos-core"
     assert plugins["json"]["distribution"] == "stolos-config-json"
@@ -90,11 +98,15 @@ def test_load_plugins_keeps_only_the_named_entry_points_or_distributions(site: P
 
 
 def test_disable_plugins_drops_the_named_ones(site: Path) -> None:
-    kept = listed(site, STOLOS_LOAD_PLUGINS="core,json,throwaway",
-                  STOLOS_DISABLE_PLUGINS="throwaway_stolos_plugin")
+    kept = listed(
+        site,
+        STOLOS_LOAD_PLUGINS="core,json,throwaway",
+        STOLOS_DISABLE_PLUGINS="throwaway_stolos_plugin",
+    )
     assert sorted(kept) == ["json", "noop", "sqlite"]
-    assert "throwaway" not in listed(site, STOLOS_LOAD_PLUGINS="core,throwaway",
-                                     STOLOS_DISABLE_PLUGINS="throwaway")
+    assert "throwaway" not in listed(
+        site, STOLOS_LOAD_PLUGINS="core,throwaway", STOLOS_DISABLE_PLUGINS="throwaway"
+    )
 
 
 def test_two_plugins_with_one_name_name_both_distributions(site: Path) -> None:
@@ -106,8 +118,9 @@ def test_two_plugins_with_one_name_name_both_distributions(site: Path) -> None:
     assert done.stderr.startswith("error: two job_type plugins are named 'twin': one from ")
     assert "twin_a" in done.stderr and "twin_b" in done.stderr
     assert "STOLOS_DISABLE_PLUGINS" in done.stderr
-    assert "twin" in listed(site, STOLOS_LOAD_PLUGINS="core,twin_a,twin_b",
-                            STOLOS_DISABLE_PLUGINS="twin_b")
+    assert "twin" in listed(
+        site, STOLOS_LOAD_PLUGINS="core,twin_a,twin_b", STOLOS_DISABLE_PLUGINS="twin_b"
+    )
 
 
 def test_a_plugin_that_cannot_be_imported_names_itself(site: Path) -> None:

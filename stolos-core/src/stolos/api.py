@@ -222,8 +222,14 @@ def check_state(
     raises ``UserWarning``, as the original did.
     """
     wanted = {
-        name for name, on in (("pending", pending), ("completed", completed),
-                              ("failed", failed), ("skipped", skipped)) if on
+        name
+        for name, on in (
+            ("pending", pending),
+            ("completed", completed),
+            ("failed", failed),
+            ("skipped", skipped),
+        )
+        if on
     }
     if not (wanted or all or _get):
         raise UserWarning("check_state needs a state: pending, completed, failed, skipped or all")

@@ -21,16 +21,26 @@ JOB_ID_VALIDATIONS = {"date": int, "client_id": int}
 
 # preprocess fans out to two targets per client; report needs every client of a day.
 PIPELINE: dict[str, Any] = {
-    "preprocess": {"job_id": "{date}_{client_id}", "job_type": "noop",
-                   "autofill_values": {"client_id": [1, 2]}},
-    "modelBuild": {"job_id": "{date}_{client_id}_{target}", "job_type": "noop",
-                   "autofill_values": {"target": ["a", "b"]},
-                   "depends_on": {"app_name": ["preprocess"]}},
-    "report": {"job_id": "{date}", "job_type": "noop",
-               "autofill_values": {"date": "20140601:20140604"},
-               "depends_on": {"clients": {"app_name": ["preprocess"], "client_id": "all"},
-                              "models": {"app_name": ["modelBuild"], "client_id": [1],
-                                         "target": ["a"]}}},
+    "preprocess": {
+        "job_id": "{date}_{client_id}",
+        "job_type": "noop",
+        "autofill_values": {"client_id": [1, 2]},
+    },
+    "modelBuild": {
+        "job_id": "{date}_{client_id}_{target}",
+        "job_type": "noop",
+        "autofill_values": {"target": ["a", "b"]},
+        "depends_on": {"app_name": ["preprocess"]},
+    },
+    "report": {
+        "job_id": "{date}",
+        "job_type": "noop",
+        "autofill_values": {"date": "20140601:20140604"},
+        "depends_on": {
+            "clients": {"app_name": ["preprocess"], "client_id": "all"},
+            "models": {"app_name": ["modelBuild"], "client_id": [1], "target": ["a"]},
+        },
+    },
 }
 
 
@@ -68,5 +78,8 @@ class StolosCli:
         return subprocess.run(
             [*STOLOS_ARGV, *args],
             env={**os.environ, **self.env, **(env or {})},
-            capture_output=True, text=True, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )

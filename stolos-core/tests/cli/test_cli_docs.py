@@ -11,7 +11,8 @@ import pytest
 from stolos.cli.main import cli
 
 INSPECTION = [
-    c for c in cli.commands.values()
+    c
+    for c in cli.commands.values()
     if c.callback is not None and c.callback.__module__ == "stolos.cli.inspect"
 ]
 

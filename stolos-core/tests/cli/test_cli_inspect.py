@@ -20,10 +20,12 @@ def test_validate_a_valid_configuration(stolos_cli: StolosCli) -> None:
 
 
 def test_validate_prints_every_problem_located(stolos_cli: StolosCli) -> None:
-    stolos_cli.write({
-        "a": {"job_id": "{date}", "job_type": "noop", "max_retry": 0},
-        "b": {"job_id": "{date}", "job_type": "noop", "depends_on": {"app_name": ["ghost"]}},
-    })
+    stolos_cli.write(
+        {
+            "a": {"job_id": "{date}", "job_type": "noop", "max_retry": 0},
+            "b": {"job_id": "{date}", "job_type": "noop", "depends_on": {"app_name": ["ghost"]}},
+        }
+    )
     result = stolos_cli.invoke("validate")
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
@@ -49,8 +51,11 @@ def test_validate_json(stolos_cli: StolosCli) -> None:
     assert result.exit_code == 1
     [problem] = json.loads(result.stdout)
     assert problem == {
-        "error": "ConfigError", "message": "-1 is less than or equal to the minimum of 0",
-        "file": str(stolos_cli.tasks), "app": "a", "key": "timeout",
+        "error": "ConfigError",
+        "message": "-1 is less than or equal to the minimum of 0",
+        "file": str(stolos_cli.tasks),
+        "app": "a",
+        "key": "timeout",
     }
 
 
@@ -72,8 +77,11 @@ def test_plugins_table(stolos_cli: StolosCli) -> None:
     header, *rows = result.stdout.splitlines()
     assert header.split() == ["NAME", "KIND", "DISTRIBUTION", "VERSION", "SUMMARY"]
     cells = {tuple(row.split()[:3]) for row in rows}
-    assert {("json", "config_backend", "stolos-config-json"), ("noop", "job_type", "stolos-core"),
-            ("sqlite", "queue_backend", "stolos-core")} <= cells
+    assert {
+        ("json", "config_backend", "stolos-config-json"),
+        ("noop", "job_type", "stolos-core"),
+        ("sqlite", "queue_backend", "stolos-core"),
+    } <= cells
 
 
 def test_plugins_json(stolos_cli: StolosCli) -> None:
@@ -98,8 +106,10 @@ def test_parents_with_their_groups(stolos_cli: StolosCli) -> None:
     ]
     text = stolos_cli.invoke("parents", "report", "20140601").stdout.splitlines()
     assert [line.split() for line in text] == [
-        ["APP", "JOB_ID", "GROUP"], ["preprocess", "20140601_1", "clients"],
-        ["preprocess", "20140601_2", "clients"], ["modelBuild", "20140601_1_a", "models"],
+        ["APP", "JOB_ID", "GROUP"],
+        ["preprocess", "20140601_1", "clients"],
+        ["preprocess", "20140601_2", "clients"],
+        ["modelBuild", "20140601_1_a", "models"],
     ]
 
 
@@ -119,9 +129,11 @@ def test_children_with_their_groups(stolos_cli: StolosCli) -> None:
     result = stolos_cli.invoke("children", "preprocess", "20140601_1", "--json")
     assert result.exit_code == 0, result.output
     found = {(c["app_name"], c["job_id"], c["group"]) for c in json.loads(result.stdout)}
-    assert found == {("modelBuild", "20140601_1_a", "default"),
-                     ("modelBuild", "20140601_1_b", "default"),
-                     ("report", "20140601", "clients")}
+    assert found == {
+        ("modelBuild", "20140601_1_a", "default"),
+        ("modelBuild", "20140601_1_b", "default"),
+        ("report", "20140601", "clients"),
+    }
     none = stolos_cli.invoke("children", "modelBuild", "20140601_2_b")
     assert none.exit_code == 0 and none.stdout == ""
     assert "has no children" in none.stderr
@@ -168,7 +180,8 @@ def test_graph_json(stolos_cli: StolosCli) -> None:
     result = stolos_cli.invoke("graph", "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
-        "nodes": ["modelBuild", "preprocess", "report"], "edges": EDGES,
+        "nodes": ["modelBuild", "preprocess", "report"],
+        "edges": EDGES,
     }
 
 
@@ -186,9 +199,12 @@ def test_graph_dot_to_a_file(stolos_cli: StolosCli) -> None:
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
 def test_graph_svg_renders_names_that_need_quoting(stolos_cli: StolosCli) -> None:
     odd = 'we"ird \\ app'
-    stolos_cli.write({"p": {"job_id": "{date}", "job_type": "noop"},
-                      odd: {"job_id": "{date}", "job_type": "noop",
-                            "depends_on": {"app_name": ["p"]}}})
+    stolos_cli.write(
+        {
+            "p": {"job_id": "{date}", "job_type": "noop"},
+            odd: {"job_id": "{date}", "job_type": "noop", "depends_on": {"app_name": ["p"]}},
+        }
+    )
     result = stolos_cli.invoke("graph", "--format", "svg")
     assert result.exit_code == 0, result.output
     assert "<svg" in result.stdout

@@ -59,8 +59,16 @@ def test_a_job_id_that_does_not_fit_the_template(stolos_cli: StolosCli) -> None:
 
 
 def test_an_invalid_configuration_stops_queries_with_every_problem(stolos_cli: StolosCli) -> None:
-    stolos_cli.write({"a": {"job_id": "{date}", "job_type": "noop", "max_retry": 0,
-                            "depends_on": {"app_name": ["ghost"]}}})
+    stolos_cli.write(
+        {
+            "a": {
+                "job_id": "{date}",
+                "job_type": "noop",
+                "max_retry": 0,
+                "depends_on": {"app_name": ["ghost"]},
+            }
+        }
+    )
     done = stolos_cli.run("graph")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "key 'max_retry'" in done.stderr and "unknown parent app 'ghost'" in done.stderr
@@ -85,7 +93,10 @@ def test_svg_to_a_file(stolos_cli: StolosCli) -> None:
 def test_the_module_runs_like_the_script(stolos_cli: StolosCli) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "stolos", "plugins", "--json"],
-        env={**os.environ, **stolos_cli.env}, capture_output=True, text=True, check=False,
+        env={**os.environ, **stolos_cli.env},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert {p["name"] for p in json.loads(done.stdout)} == {"json", "noop", "sqlite"}

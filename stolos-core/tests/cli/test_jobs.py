@@ -21,7 +21,8 @@ from stolos.testing.scenarios import drain
 
 _SUBMIT_SCRIPT = Path(sys.executable).with_name("stolos-submit")
 SUBMIT_ARGV = (
-    [str(_SUBMIT_SCRIPT)] if _SUBMIT_SCRIPT.exists()
+    [str(_SUBMIT_SCRIPT)]
+    if _SUBMIT_SCRIPT.exists()
     else [sys.executable, "-c", "from stolos.cli.submit_compat import main; main()"]
 )
 
@@ -58,16 +59,19 @@ def states(cli: StolosCli) -> dict[tuple[str, str], str]:
 def test_submit_queues_and_a_known_job_is_left_unchanged(jobs_cli: StolosCli) -> None:
     first = jobs_cli.invoke("submit", "preprocess", "20140601_1", "20140601_2")
     assert (first.exit_code, first.output) == (
-        0, "preprocess 20140601_1: queued\npreprocess 20140601_2: queued\n"
+        0,
+        "preprocess 20140601_1: queued\npreprocess 20140601_2: queued\n",
     )
     again = jobs_cli.invoke("submit", "preprocess", "20140601_1")
     assert (again.exit_code, again.output) == (
-        0, "preprocess 20140601_1: already queued, unchanged\n"
+        0,
+        "preprocess 20140601_1: already queued, unchanged\n",
     )
     run_all(jobs_cli)
     done = jobs_cli.invoke("submit", "preprocess", "20140601_1")
     assert (done.exit_code, done.output) == (
-        0, "preprocess 20140601_1: already completed, unchanged\n"
+        0,
+        "preprocess 20140601_1: already completed, unchanged\n",
     )
 
 
@@ -125,8 +129,15 @@ def test_status_counts_and_lists_jobs(jobs_cli: StolosCli) -> None:
     assert set(data["counts"]["report"]) == {s.value for s in State}
     assert len(data["jobs"]) == 8
     job = next(j for j in data["jobs"] if j["app"] == "preprocess")
-    assert set(job) == {"app", "job_id", "state", "attempts", "last_error", "log_path",
-                        "updated_at"}
+    assert set(job) == {
+        "app",
+        "job_id",
+        "state",
+        "attempts",
+        "last_error",
+        "log_path",
+        "updated_at",
+    }
     assert (job["state"], job["attempts"]) == ("completed", 1)
 
     table = jobs_cli.invoke("status")
@@ -136,8 +147,10 @@ def test_status_counts_and_lists_jobs(jobs_cli: StolosCli) -> None:
 
     one = jobs_cli.invoke("status", "preprocess", "20140601_1", "20140601_9")
     rows = [line.split()[:4] for line in one.output.splitlines()[1:]]
-    assert rows == [["preprocess", "20140601_1", "completed", "1"],
-                    ["preprocess", "20140601_9", "never", "submitted"]]
+    assert rows == [
+        ["preprocess", "20140601_1", "completed", "1"],
+        ["preprocess", "20140601_9", "never", "submitted"],
+    ]
     pending = status_json(jobs_cli, "--state", "pending")
     assert [(j["app"], j["job_id"]) for j in pending["jobs"]] == [("report", "20140602")]
     assert list(status_json(jobs_cli, "preprocess")["counts"]) == ["preprocess"]
@@ -168,7 +181,8 @@ def test_explain_says_what_a_job_waits_for(jobs_cli: StolosCli) -> None:
     report = json.loads(jobs_cli.invoke("explain", "--json", "report", "20140601").output)
     assert report["state"] == "completed"
     assert [(g["name"], g["complete"], g["incomplete"]) for g in report["groups"]] == [
-        ("clients", 2, 0), ("models", 1, 0)
+        ("clients", 2, 0),
+        ("models", 1, 0),
     ]
     assert report["history"][-1]["state"] == "completed"
     assert "stolos reset" in report["advice"]
@@ -201,15 +215,18 @@ def test_reset_runs_a_job_and_its_descendants_again(jobs_cli: StolosCli) -> None
     run_all(jobs_cli)
     result = jobs_cli.invoke("reset", "preprocess", "20140601_1")
     assert (result.exit_code, result.output) == (
-        0, "preprocess 20140601_1: re-added (was completed), queued\n"
+        0,
+        "preprocess 20140601_1: re-added (was completed), queued\n",
     )
     assert states(jobs_cli)[("modelBuild", "20140601_1_a")] == "pending"
     again = jobs_cli.invoke("reset", "preprocess", "20140601_1")
     assert (again.exit_code, again.output) == (
-        0, "preprocess 20140601_1: already queued, unchanged\n"
+        0,
+        "preprocess 20140601_1: already queued, unchanged\n",
     )
     assert sorted(run_all(jobs_cli)) == [
-        ("modelBuild", "20140601_1_a"), ("modelBuild", "20140601_1_b"),
+        ("modelBuild", "20140601_1_a"),
+        ("modelBuild", "20140601_1_b"),
         ("preprocess", "20140601_1"),
     ]
 
@@ -232,8 +249,11 @@ def test_expand_multi_value_options() -> None:
 
 
 def test_stolos_submit_takes_apps_and_job_ids_from_the_environment(jobs_cli: StolosCli) -> None:
-    env = {**jobs_cli.env, "STOLOS_APP_NAME": "preprocess",
-           "STOLOS_JOB_ID": "20140601_1 20140601_2"}
+    env = {
+        **jobs_cli.env,
+        "STOLOS_APP_NAME": "preprocess",
+        "STOLOS_JOB_ID": "20140601_1 20140601_2",
+    }
     result = CliRunner().invoke(submit_compat.command, [], env=env)
     assert result.exit_code == 0, result.output
     assert sorted(states(jobs_cli)) == [("preprocess", "20140601_1"), ("preprocess", "20140601_2")]
@@ -243,8 +263,14 @@ def test_stolos_submit_takes_apps_and_job_ids_from_the_environment(jobs_cli: Sto
 
 
 def run_submit(cli: StolosCli, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SUBMIT_ARGV, *args], env={**os.environ, **cli.env},
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [*SUBMIT_ARGV, *args],
+        env={**os.environ, **cli.env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_a_bad_job_id_exits_1_with_one_message_and_submits_nothing(jobs_cli: StolosCli) -> None:
@@ -259,7 +285,8 @@ def test_a_bad_job_id_exits_1_with_one_message_and_submits_nothing(jobs_cli: Sto
 def test_stolos_submit_the_original_way(jobs_cli: StolosCli) -> None:
     done = run_submit(jobs_cli, "-a", "preprocess", "-j", "20140601_1", "20140601_2")
     assert (done.returncode, done.stdout) == (
-        0, "preprocess 20140601_1: queued\npreprocess 20140601_2: queued\n"
+        0,
+        "preprocess 20140601_1: queued\npreprocess 20140601_2: queued\n",
     )
     bad = run_submit(jobs_cli, "-a", "preprocess", "modelBuild", "-j", "20140601_3")
     assert bad.returncode == 1

@@ -16,7 +16,7 @@ from stolos.hookspecs import hookimpl
 from stolos.plugins import Descriptor, PluginManager
 
 # The validations of the original's examples: dates and client ids become ints.
-VALIDATIONS = '''
+VALIDATIONS = """
 import datetime
 
 def _date(value):
@@ -31,7 +31,7 @@ JOB_ID_VALIDATIONS = {
     "client_id": int,
     "collection_name": lambda c: c in {"client", "profile", "purchase", "content"} and c,
 }
-'''
+"""
 
 
 class CheckedJobType:
@@ -83,4 +83,3 @@ def make_stolos(tmp_path: Path) -> Callable[..., Stolos]:
         return Stolos(environ=environ, plugins=plugins)
 
     return make
-

@@ -29,7 +29,8 @@ def test_the_schema_is_a_valid_draft_2020_12_schema_and_plain_data() -> None:
 
 def test_every_key_and_definition_has_a_description() -> None:
     undocumented = [
-        path for path, sub in _subschemas(APP_SCHEMA, "app")
+        path
+        for path, sub in _subschemas(APP_SCHEMA, "app")
         if "$ref" not in sub and not sub.get("description")
     ]
     assert undocumented == []
@@ -41,8 +42,12 @@ def test_every_key_and_definition_has_a_description() -> None:
         {},
         {"job_id": "{date}_{client_id}", "bash_cmd": "echo {date}", "anything": [1]},
         {"depends_on": {"app_name": ["a", "b"], "date": [20140601], "client_id": "all"}},
-        {"depends_on": {"g1": {"app_name": ["a"]}, "g2": [{"app_name": ["a"]},
-                                                           {"app_name": ["b"], "job_id": ["x"]}]}},
+        {
+            "depends_on": {
+                "g1": {"app_name": ["a"]},
+                "g2": [{"app_name": ["a"]}, {"app_name": ["b"], "job_id": ["x"]}],
+            }
+        },
         {"depends_on": {}},
         {"autofill_values": {"a": [], "b": ["x", 1, 2.5], "c": "1:10", "d": "0:100:5"}},
         {"valid_if_or": {"date": [20140601], "_func": "package.module.func"}},

@@ -26,4 +26,3 @@ def test_every_app_key_has_a_row(doc: str, key: str) -> None:
 @pytest.mark.parametrize("option", sorted(CORE_OPTIONS["properties"]))
 def test_every_core_option_has_a_row_with_its_variable(doc: str, option: str) -> None:
     assert f"\n| `{option}` | `{env_name(option)}` |" in doc
-

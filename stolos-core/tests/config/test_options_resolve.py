@@ -34,10 +34,15 @@ def test_other_words_are_true(raw: str) -> None:
 
 
 def test_numbers_arrays_and_objects_are_coerced() -> None:
-    values = resolve(SCHEMA, environ={
-        "STOLOS_COUNT": "7", "STOLOS_DELAY": "2.5",
-        "STOLOS_WORDS": "echo 'a b' \"c d\" e", "STOLOS_PAIRS": "spark.cores=2 x=y=z",
-    })
+    values = resolve(
+        SCHEMA,
+        environ={
+            "STOLOS_COUNT": "7",
+            "STOLOS_DELAY": "2.5",
+            "STOLOS_WORDS": "echo 'a b' \"c d\" e",
+            "STOLOS_PAIRS": "spark.cores=2 x=y=z",
+        },
+    )
     assert values["count"] == 7 and values["delay"] == 2.5
     assert values["words"] == ["echo", "a b", "c d", "e"]
     assert values["pairs"] == {"spark.cores": "2", "x": "y=z"}

@@ -56,42 +56,64 @@ def realistic(func: str) -> dict[str, Any]:
     """Every form of depends_on, autofill_values and valid_if_or, as a user writes them."""
     return {
         "preprocess": {
-            **DATED, "autofill_values": {"client_id": [1, 2, 3]},
-            "max_retry": 3, "retry_delay": 1.5, "retry_delay_max": 60, "timeout": 600,
+            **DATED,
+            "autofill_values": {"client_id": [1, 2, 3]},
+            "max_retry": 3,
+            "retry_delay": 1.5,
+            "retry_delay_max": 60,
+            "timeout": 600,
         },
         "modelBuild": {
-            "job_id": "{date}_{client_id}_{target}", "job_type": "noop",
+            "job_id": "{date}_{client_id}_{target}",
+            "job_type": "noop",
             "autofill_values": {"target": ["purchase", "click"]},
             "depends_on": {"app_name": ["preprocess"]},
         },
         "modelBuild2": {
-            "job_id": "{client_id}_{target}", "job_type": "noop",
+            "job_id": "{client_id}_{target}",
+            "job_type": "noop",
             "autofill_values": {"target": ["purchase"]},
             "depends_on": {"app_name": ["preprocess"], "date": [20140601, 20140501]},
         },
         "report": {
-            "job_id": "{date}", "job_type": "noop",
+            "job_id": "{date}",
+            "job_type": "noop",
             "depends_on": {"app_name": ["preprocess"], "client_id": "all"},
             "valid_if_or": {"_func": func},
         },
         "collect": {
-            "job_id": "{date}_{client_id}_{collection_name}", "job_type": "checked",
+            "job_id": "{date}_{client_id}_{collection_name}",
+            "job_type": "checked",
             "command": "collect {date}",
             "autofill_values": {"collection_name": ["profile", "purchase"]},
             "depends_on": {"app_name": ["preprocess"]},
             "valid_if_or": {"collection_name": ["profile"], "date": ["20140601"]},
         },
-        "ranged": {"job_id": "{date}", "job_type": "noop",
-                   "autofill_values": {"date": "20150101:20150105"}},
+        "ranged": {
+            "job_id": "{date}",
+            "job_type": "noop",
+            "autofill_values": {"date": "20150101:20150105"},
+        },
         "summary": {
-            "job_id": "{date}_{testID}", "job_type": "noop",
+            "job_id": "{date}_{testID}",
+            "job_type": "noop",
             "autofill_values": {"testID": []},
             "depends_on": {
                 "by_client": [
-                    {"app_name": ["modelBuild"], "client_id": [1, 2], "target": ["purchase"],
-                     "date": [20140601], "testID": ["t1"]},
-                    {"app_name": ["modelBuild"], "client_id": [3], "target": ["click"],
-                     "date": [20140601], "testID": ["t1"]},
+                    {
+                        "app_name": ["modelBuild"],
+                        "client_id": [1, 2],
+                        "target": ["purchase"],
+                        "date": [20140601],
+                        "testID": ["t1"],
+                    },
+                    {
+                        "app_name": ["modelBuild"],
+                        "client_id": [3],
+                        "target": ["click"],
+                        "date": [20140601],
+                        "testID": ["t1"],
+                    },
                     {"app_name": ["preprocess"], "job_id": ["20140601_1"], "testID": ["t1"]},
                 ],
                 "daily": {"app_name": ["ranged"], "testID": ["t2"]},
@@ -114,7 +136,9 @@ def test_every_problem_is_reported_in_one_pass(make_stolos: MakeStolos) -> None:
     }
     problems = check(make_stolos, apps)
     assert [(p.app, p.key) for p in problems] == [
-        ("a", "max_retry"), ("b", "depends_on.app_name"), ("c", "autofill_values.zzz")
+        ("a", "max_retry"),
+        ("b", "depends_on.app_name"),
+        ("c", "autofill_values.zzz"),
     ]
     with pytest.raises(ConfigInvalid) as raised:
         make_stolos(apps).config  # noqa: B018
@@ -133,8 +157,11 @@ def test_every_problem_is_reported_in_one_pass(make_stolos: MakeStolos) -> None:
         ({"job_type": 5}, "job_type", "not of type 'string'"),
         ({"depends_on": {"app_name": "p"}}, "depends_on.app_name", "not of type 'array'"),
         ({"depends_on": {"g": {"date": [20140601]}}}, "depends_on.g.app_name", "required"),
-        ({"depends_on": {"g": [{"app_name": ["p"]}, {"app_name": ["p"], "date": "x"}]}},
-         "depends_on.g[1].date", "'x'"),
+        (
+            {"depends_on": {"g": [{"app_name": ["p"]}, {"app_name": ["p"], "date": "x"}]}},
+            "depends_on.g[1].date",
+            "'x'",
+        ),
         ({"valid_if_or": {"date": 20140601}}, "valid_if_or.date", "not of type 'array'"),
         ({"valid_if_or": {"_func": "nodots"}}, "valid_if_or._func", "nodots"),
         ({"autofill_values": {"client_id": {"a": 1}}}, "autofill_values.client_id", "not of type"),
@@ -154,8 +181,9 @@ def test_an_app_that_is_not_a_mapping(make_stolos: MakeStolos) -> None:
 
 
 def test_job_id_template_is_reported_with_its_correction(make_stolos: MakeStolos) -> None:
-    problems = check(make_stolos, {"a": {"job_id_template": "{date}", "job_id": "{date}",
-                                         "job_type": "noop"}})
+    problems = check(
+        make_stolos, {"a": {"job_id_template": "{date}", "job_id": "{date}", "job_type": "noop"}}
+    )
     problem = problem_at(problems, "a", "job_id_template")
     assert problem.message == "unknown key job_id_template; did you mean job_id?"
 
@@ -174,9 +202,10 @@ def test_job_id_templates_that_do_not_compile(
 def test_an_app_without_any_template(make_stolos: MakeStolos) -> None:
     problems = check(make_stolos, {"a": {"job_type": "noop"}})
     assert "STOLOS_JOB_ID_DEFAULT_TEMPLATE" in problem_at(problems, "a", "job_id").message
-    assert check(
-        make_stolos, {"a": {"job_type": "noop"}}, STOLOS_JOB_ID_DEFAULT_TEMPLATE="{date}"
-    ) == []
+    assert (
+        check(make_stolos, {"a": {"job_type": "noop"}}, STOLOS_JOB_ID_DEFAULT_TEMPLATE="{date}")
+        == []
+    )
 
 
 # --- autofill_values -------------------------------------------------------------------
@@ -230,8 +259,11 @@ def test_all_needs_parent_autofill_values(make_stolos: MakeStolos) -> None:
     apps = {
         "with": {**DATED, "autofill_values": {"client_id": [1, 2]}},
         "without": DATED,
-        "c": {"job_id": "{date}", "job_type": "noop",
-              "depends_on": {"app_name": ["with", "without"], "client_id": "all"}},
+        "c": {
+            "job_id": "{date}",
+            "job_type": "noop",
+            "depends_on": {"app_name": ["with", "without"], "client_id": "all"},
+        },
     }
     message = problem_at(check(make_stolos, apps), "c", "depends_on.client_id").message
     assert message == "'all' needs autofill_values.client_id on parent 'without'"
@@ -246,11 +278,16 @@ def test_group_names_may_not_be_app_names(make_stolos: MakeStolos) -> None:
 def test_inconsistent_and_lists(make_stolos: MakeStolos) -> None:
     apps = {
         "p": DATED,
-        "c": {**DATED, "depends_on": {"g": [
-            {"app_name": ["p"], "date": [20140601]},
-            {"app_name": ["p"], "date": [20140602]},
-            {"app_name": ["p"], "job_id": ["20140603_1"]},
-        ]}},
+        "c": {
+            **DATED,
+            "depends_on": {
+                "g": [
+                    {"app_name": ["p"], "date": [20140601]},
+                    {"app_name": ["p"], "date": [20140602]},
+                    {"app_name": ["p"], "job_id": ["20140603_1"]},
+                ]
+            },
+        },
     }
     message = problem_at(check(make_stolos, apps), "c", "depends_on.g").message
     assert "different values for 'date'" in message
@@ -265,8 +302,10 @@ def test_three_identical_and_sub_mappings_are_consistent(make_stolos: MakeStolos
 
 
 def test_only_app_name_needs_every_parent_identifier(make_stolos: MakeStolos) -> None:
-    apps = {"p": DATED, "c": {"job_id": "{date}", "job_type": "noop",
-                              "depends_on": {"app_name": ["p"]}}}
+    apps = {
+        "p": DATED,
+        "c": {"job_id": "{date}", "job_type": "noop", "depends_on": {"app_name": ["p"]}},
+    }
     message = problem_at(check(make_stolos, apps), "c", "depends_on").message
     assert "parent 'p'" in message and "client_id" in message and "lacks" in message
 
@@ -276,8 +315,11 @@ def test_child_identifiers_a_parent_lacks_must_be_given(make_stolos: MakeStolos)
         "p": {"job_id": "{date}", "job_type": "noop"},
         "c": {**DATED, "depends_on": {"g": [{"app_name": ["p"], "date": [20140601]}]}},
         "ok_listed": {**DATED, "depends_on": {"app_name": ["p"], "client_id": [1]}},
-        "ok_autofill": {**DATED, "autofill_values": {"client_id": [1]},
-                        "depends_on": {"app_name": ["p"]}},
+        "ok_autofill": {
+            **DATED,
+            "autofill_values": {"client_id": [1]},
+            "depends_on": {"app_name": ["p"]},
+        },
     }
     problems = check(make_stolos, apps)
     message = problem_at(problems, "c", "depends_on.g[0]").message
@@ -288,8 +330,11 @@ def test_child_identifiers_a_parent_lacks_must_be_given(make_stolos: MakeStolos)
 def test_the_group_name_identifier_needs_no_values(make_stolos: MakeStolos) -> None:
     apps = {
         "p": {"job_id": "{date}", "job_type": "noop"},
-        "c": {"job_id": "{date}_{dependency_group_name}", "job_type": "noop",
-              "depends_on": {"g1": {"app_name": ["p"]}, "g2": {"app_name": ["p"]}}},
+        "c": {
+            "job_id": "{date}_{dependency_group_name}",
+            "job_type": "noop",
+            "depends_on": {"g1": {"app_name": ["p"]}, "g2": {"app_name": ["p"]}},
+        },
     }
     stolos = make_stolos(apps)
     assert stolos.check() == []
@@ -303,8 +348,10 @@ def test_list_values_without_duplicates(make_stolos: MakeStolos) -> None:
 
 
 def test_values_must_be_what_the_validator_gives(make_stolos: MakeStolos) -> None:
-    apps = {"p": DATED, "c": {**DATED, "depends_on": {"g": {"app_name": ["p"],
-                                                              "date": ["20140601"]}}}}
+    apps = {
+        "p": DATED,
+        "c": {**DATED, "depends_on": {"g": {"app_name": ["p"], "date": ["20140601"]}}},
+    }
     problem = problem_at(check(make_stolos, apps), "c", "depends_on.g.date")
     assert problem.message == (
         "value '20140601' is a string but the date validator gives 20140601 (an int); "
@@ -345,8 +392,10 @@ def test_identifiers_of_no_template(make_stolos: MakeStolos) -> None:
 
 
 def test_explicit_parent_job_ids_must_fit_the_parent(make_stolos: MakeStolos) -> None:
-    apps = {"p": DATED, "c": {**DATED, "depends_on": {"app_name": ["p"],
-                                                        "job_id": ["20140601_1", "nonsense"]}}}
+    apps = {
+        "p": DATED,
+        "c": {**DATED, "depends_on": {"app_name": ["p"], "job_id": ["20140601_1", "nonsense"]}},
+    }
     message = problem_at(check(make_stolos, apps), "c", "depends_on.job_id").message
     assert "'nonsense' is not a job_id of parent 'p'" in message
 
@@ -363,9 +412,11 @@ def test_valid_if_or_keys_and_values(make_stolos: MakeStolos) -> None:
 
 @pytest.mark.parametrize(
     ("func", "words"),
-    [("no_such_module_x.f", "cannot import module 'no_such_module_x'"),
-     ("os.path.no_such_function", "has no function 'no_such_function'"),
-     ("os.sep", "has no function 'sep'")],
+    [
+        ("no_such_module_x.f", "cannot import module 'no_such_module_x'"),
+        ("os.path.no_such_function", "has no function 'no_such_function'"),
+        ("os.sep", "has no function 'sep'"),
+    ],
 )
 def test_valid_if_or_func_must_be_importable(
     make_stolos: MakeStolos, func: str, words: str

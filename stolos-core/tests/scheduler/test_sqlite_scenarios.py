@@ -19,8 +19,11 @@ class TestSQLiteScenarios(SchedulerScenarios):
 
         def make(tasks: dict[str, Any], **options: Any) -> Stolos:
             stolos = stolos_for(
-                tasks, tmp_path, queue_backend="sqlite",
-                qb_sqlite_path=str(tmp_path / f"stolos-{len(made)}.db"), **options,
+                tasks,
+                tmp_path,
+                queue_backend="sqlite",
+                qb_sqlite_path=str(tmp_path / f"stolos-{len(made)}.db"),
+                **options,
             )
             made.append(stolos)
             return stolos

@@ -26,11 +26,13 @@ JSON_HELP = "Print JSON instead of text."
 # --- plugins -----------------------------------------------------------------------------
 
 
-@click.command(epilog="""\b
+@click.command(
+    epilog="""\b
 Examples:
   stolos plugins
   stolos plugins --json
-  STOLOS_DISABLE_PLUGINS=redis stolos plugins""")
+  STOLOS_DISABLE_PLUGINS=redis stolos plugins"""
+)
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def plugins(as_json: bool) -> None:
     """List every installed plugin: name, kind, distribution, version, summary.
@@ -52,10 +54,12 @@ def plugins(as_json: bool) -> None:
 # --- validate ----------------------------------------------------------------------------
 
 
-@click.command(epilog="""\b
+@click.command(
+    epilog="""\b
 Examples:
   stolos --tasks_json tasks.json validate
-  STOLOS_TASKS_JSON=tasks.json stolos validate --json""")
+  STOLOS_TASKS_JSON=tasks.json stolos validate --json"""
+)
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def validate(as_json: bool) -> None:
     """Check the whole configuration and report every problem, one per line.
@@ -96,14 +100,21 @@ def _echo_dependencies(dependencies: Iterable[Any], as_json: bool, nothing: str)
         click.echo(nothing, err=True)
 
 
-@click.command(epilog="""\b
+@click.command(
+    epilog="""\b
 Examples:
   stolos parents modelBuild 20140601_876_purchase
-  stolos parents depends_on1 20140601_testID1 --group depgrp1 --json""")
+  stolos parents depends_on1 20140601_testID1 --group depgrp1 --json"""
+)
 @click.argument("app_name")
 @click.argument("job_id")
-@click.option("--group", "groups", multiple=True, metavar="NAME",
-              help="Only these dependency groups (repeatable).")
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    metavar="NAME",
+    help="Only these dependency groups (repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def parents(app_name: str, job_id: str, groups: tuple[str, ...], as_json: bool) -> None:
     """The parent jobs that APP_NAME's JOB_ID needs, each with its dependency group."""
@@ -111,10 +122,12 @@ def parents(app_name: str, job_id: str, groups: tuple[str, ...], as_json: bool) 
     _echo_dependencies(found, as_json, f"{app_name} {job_id} has no parents")
 
 
-@click.command(epilog="""\b
+@click.command(
+    epilog="""\b
 Examples:
   stolos children preprocess 20140601_876
-  stolos children preprocess 20140601_876 --json""")
+  stolos children preprocess 20140601_876 --json"""
+)
 @click.argument("app_name")
 @click.argument("job_id")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
@@ -124,10 +137,12 @@ def children(app_name: str, job_id: str, as_json: bool) -> None:
     _echo_dependencies(found, as_json, f"{app_name} {job_id} has no children")
 
 
-@click.command(epilog="""\b
+@click.command(
+    epilog="""\b
 Examples:
   stolos jobs all_test1
-  stolos jobs autofill1 | wc -l""")
+  stolos jobs autofill1 | wc -l"""
+)
 @click.argument("app_name")
 def jobs(app_name: str) -> None:
     """Every job_id of APP_NAME that its autofill values enumerate, one per line."""
@@ -151,15 +166,27 @@ def dot_to_svg(dot_text: str) -> str:
     return done.stdout
 
 
-@click.command(epilog="""\b
+@click.command(
+    epilog="""\b
 Examples:
   stolos graph > apps.dot
   stolos graph --format svg -o apps.svg
-  stolos graph --format json""")
-@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "json"]), default="dot",
-              show_default=True, help="Output format (svg needs Graphviz's dot program).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of stdout.")
+  stolos graph --format json"""
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["dot", "svg", "json"]),
+    default="dot",
+    show_default=True,
+    help="Output format (svg needs Graphviz's dot program).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
 def graph(fmt: str, output: Path | None) -> None:
     """The app graph: one node per app, one edge parent -> child per dependency group."""
     app_graph = get_stolos().dag.graph

@@ -49,13 +49,32 @@ Examples:
   stolos-submit -a preprocess train -j 20140601_1 --readd
   STOLOS_TASKS_JSON=tasks.json STOLOS_QB_SQLITE_PATH=stolos.db stolos-submit -a A -j X""",
 )
-@click.option("-a", "--app_name", "apps", multiple=True, required=True, metavar="APP [APP ...]",
-              envvar="STOLOS_APP_NAME", help="Apps to submit to [env: STOLOS_APP_NAME].")
-@click.option("-j", "--job_id", "job_ids", multiple=True, required=True,
-              metavar="JOB_ID [JOB_ID ...]", envvar="STOLOS_JOB_ID",
-              help="Job ids to submit to every app [env: STOLOS_JOB_ID].")
-@click.option("--readd", is_flag=True, envvar="STOLOS_READD",
-              help="Queue again even if finished; resets attempts and descendants.")
+@click.option(
+    "-a",
+    "--app_name",
+    "apps",
+    multiple=True,
+    required=True,
+    metavar="APP [APP ...]",
+    envvar="STOLOS_APP_NAME",
+    help="Apps to submit to [env: STOLOS_APP_NAME].",
+)
+@click.option(
+    "-j",
+    "--job_id",
+    "job_ids",
+    multiple=True,
+    required=True,
+    metavar="JOB_ID [JOB_ID ...]",
+    envvar="STOLOS_JOB_ID",
+    help="Job ids to submit to every app [env: STOLOS_JOB_ID].",
+)
+@click.option(
+    "--readd",
+    is_flag=True,
+    envvar="STOLOS_READD",
+    help="Queue again even if finished; resets attempts and descendants.",
+)
 def command(apps: tuple[str, ...], job_ids: tuple[str, ...], readd: bool) -> None:
     """Submit every JOB_ID to every APP, all or nothing: one invalid app or job_id
     submits nothing and exits 1.  Settings come from the STOLOS_* environment

@@ -138,8 +138,9 @@ class _Validation:
         for app in apps:
             self._check_schema(app, _APP_VALIDATOR, "")
             if "job_id_template" in app.raw:
-                self.add("unknown key job_id_template; did you mean job_id?", app.name,
-                         "job_id_template")
+                self.add(
+                    "unknown key job_id_template; did you mean job_id?", app.name, "job_id_template"
+                )
             self._check_autofill_values(app)
             self._check_valid_if_or(app)
             self._check_depends_on(app)
@@ -191,14 +192,20 @@ class _Validation:
 
     def _mismatch(self, identifier: str, value: Any, typed: Any) -> str:
         if identifier not in self.validators:
-            return (f"value {value!r} is {_a_type(value)} but {identifier} has no validator, so "
-                    f"job_ids give it as the string {typed!r}; write {_json(typed)} or add a "
-                    f"{identifier} validator")
+            return (
+                f"value {value!r} is {_a_type(value)} but {identifier} has no validator, so "
+                f"job_ids give it as the string {typed!r}; write {_json(typed)} or add a "
+                f"{identifier} validator"
+            )
         if type(typed) is not type(value):
-            return (f"value {value!r} is {_a_type(value)} but the {identifier} validator gives "
-                    f"{typed!r} ({_a_type(typed)}); write {_json(typed)}")
-        return (f"value {value!r} is not what the {identifier} validator gives ({typed!r}); "
-                f"write {_json(typed)}")
+            return (
+                f"value {value!r} is {_a_type(value)} but the {identifier} validator gives "
+                f"{typed!r} ({_a_type(typed)}); write {_json(typed)}"
+            )
+        return (
+            f"value {value!r} is not what the {identifier} validator gives ({typed!r}); "
+            f"write {_json(typed)}"
+        )
 
     def _check_value(self, app: str, key: str, identifier: str, value: Any) -> None:
         """A configured identifier value must be exactly what a job_id carrying it gives,
@@ -208,8 +215,11 @@ class _Validation:
         try:
             typed = self._from_job_id(identifier, value)
         except InvalidJobId as exc:
-            self.add(f"value {value!r} is rejected by the {identifier} validator: {exc.message}",
-                     app, key)
+            self.add(
+                f"value {value!r} is rejected by the {identifier} validator: {exc.message}",
+                app,
+                key,
+            )
             return
         if typed != value:
             self.add(self._mismatch(identifier, value, typed), app, key)
@@ -220,14 +230,20 @@ class _Validation:
         try:
             typed = self._from_job_id(identifier, start)
         except InvalidJobId as exc:
-            self.add(f"range {text!r}: {start} is rejected by the {identifier} validator: "
-                     f"{exc.message}", app, key)
+            self.add(
+                f"range {text!r}: {start} is rejected by the {identifier} validator: {exc.message}",
+                app,
+                key,
+            )
             return
         if typed != start:
-            fix = (f"{identifier} has no validator, so job_ids give it as a string; add a "
-                   f"{identifier} validator that returns ints" if identifier not in self.validators
-                   else f"the {identifier} validator gives {typed!r} for {str(start)!r}; "
-                   "list the values instead")
+            fix = (
+                f"{identifier} has no validator, so job_ids give it as a string; add a "
+                f"{identifier} validator that returns ints"
+                if identifier not in self.validators
+                else f"the {identifier} validator gives {typed!r} for {str(start)!r}; "
+                "list the values instead"
+            )
             self.add(f"the range {text!r} gives ints, but {fix}", app, key)
 
     def _check_autofill_values(self, app: AppConfig) -> None:
@@ -238,7 +254,10 @@ class _Validation:
                 self.add(
                     f"{identifier!r} is not an identifier of the job_id template "
                     f"{template.template!r}; autofill_values keys must be among "
-                    f"{', '.join(template.identifiers) or 'none'}", app.name, key)
+                    f"{', '.join(template.identifiers) or 'none'}",
+                    app.name,
+                    key,
+                )
             elif isinstance(values, list):
                 for value in values:
                     self._check_value(app.name, key, identifier, value)
@@ -257,7 +276,10 @@ class _Validation:
             elif template is not None and identifier not in template.identifiers:
                 self.add(
                     f"{identifier!r} is not an identifier of the job_id template "
-                    f"{template.template!r}", app.name, key)
+                    f"{template.template!r}",
+                    app.name,
+                    key,
+                )
             elif isinstance(values, list):
                 for value in values:
                     self._check_allowed_value(app.name, key, identifier, value)
@@ -271,8 +293,11 @@ class _Validation:
             allowed = self.validators.validate(identifier, value)
             typed = self._from_job_id(identifier, value)
         except InvalidJobId as exc:
-            self.add(f"value {value!r} is rejected by the {identifier} validator: {exc.message}",
-                     app, key)
+            self.add(
+                f"value {value!r} is rejected by the {identifier} validator: {exc.message}",
+                app,
+                key,
+            )
             return
         if allowed != typed:
             self.add(self._mismatch(identifier, allowed, typed), app, key)
@@ -293,12 +318,20 @@ class _Validation:
         try:
             problems = list(self.stolos.job_type(name).check_app(app))
         except StolosError as exc:
-            self.add(f"job type {name!r}: {exc.message}", app.name, exc.key or "job_type",
-                     JobTypeConfigError)
+            self.add(
+                f"job type {name!r}: {exc.message}",
+                app.name,
+                exc.key or "job_type",
+                JobTypeConfigError,
+            )
             return
         except Exception as exc:  # a plugin's bug: report it against the app, keep going
-            self.add(f"job type {name!r} failed to check this app: {type(exc).__name__}: {exc}",
-                     app.name, "job_type", JobTypeConfigError)
+            self.add(
+                f"job type {name!r} failed to check this app: {type(exc).__name__}: {exc}",
+                app.name,
+                "job_type",
+                JobTypeConfigError,
+            )
             return
         for key, message in problems:
             self.add(message, app.name, key, JobTypeConfigError)
@@ -313,8 +346,11 @@ class _Validation:
         for group, submappings in iter_groups(app, self.default_group):
             group_key = f"depends_on.{group}" if named else "depends_on"
             if named and group in self.config:
-                self.add(f"dependency group {group!r} has the name of an app; rename the group",
-                         app.name, group_key)
+                self.add(
+                    f"dependency group {group!r} has the name of an app; rename the group",
+                    app.name,
+                    group_key,
+                )
             raw_group = deps[group] if named else deps
             if isinstance(raw_group, list):
                 index = {id(sub): i for i, sub in enumerate(raw_group)}
@@ -332,8 +368,12 @@ class _Validation:
                 known.append(parent)
             else:
                 defined = ", ".join(sorted(self.config)[:20])
-                self.add(f"unknown parent app {parent!r}; the configuration defines: {defined}",
-                         app.name, f"{key}.app_name", UnknownApp)
+                self.add(
+                    f"unknown parent app {parent!r}; the configuration defines: {defined}",
+                    app.name,
+                    f"{key}.app_name",
+                    UnknownApp,
+                )
         return known
 
     def _check_submapping(self, app: AppConfig, key: str, sub: Mapping[str, Any]) -> None:
@@ -354,14 +394,20 @@ class _Validation:
                     identifier in t.identifiers for t in [template, *parent_templates.values()]
                 )
             ):
-                self.add(f"{identifier!r} is an identifier of neither this app's job_id template "
-                         "nor any parent's, so it has no effect; check the spelling",
-                         app.name, value_key)
+                self.add(
+                    f"{identifier!r} is an identifier of neither this app's job_id template "
+                    "nor any parent's, so it has no effect; check the spelling",
+                    app.name,
+                    value_key,
+                )
             elif values == "all":
                 for parent in parents:
                     if identifier not in self.config[parent].autofill_values:
-                        self.add(f"'all' needs autofill_values.{identifier} on parent {parent!r}",
-                                 app.name, value_key)
+                        self.add(
+                            f"'all' needs autofill_values.{identifier} on parent {parent!r}",
+                            app.name,
+                            value_key,
+                        )
             elif isinstance(values, list):
                 for value in values:
                     self._check_value(app.name, value_key, identifier, value)
@@ -385,17 +431,25 @@ class _Validation:
                     f"{', '.join(lacking)} that this app's job_id template "
                     f"({template.template!r}) lacks; a group with only app_name makes the "
                     "parent job_id from the child's identifiers: list their values in the group",
-                    app.name, key)
+                    app.name,
+                    key,
+                )
         missing = [
-            i for i in template.identifiers
-            if i not in parent_template.identifiers and i not in app.autofill_values
-            and i not in sub and i != GROUP_IDENTIFIER  # the group's name fills it
+            i
+            for i in template.identifiers
+            if i not in parent_template.identifiers
+            and i not in app.autofill_values
+            and i not in sub
+            and i != GROUP_IDENTIFIER  # the group's name fills it
         ]
         if missing:
             self.add(
                 f"identifiers {', '.join(missing)} of this app are not in parent {parent!r}'s "
                 f"job_id template ({parent_template.template!r}); list their values in the "
-                "group or in autofill_values", app.name, key)
+                "group or in autofill_values",
+                app.name,
+                key,
+            )
 
     def _check_explicit_job_ids(
         self, app: AppConfig, key: str, job_ids: Any, parent_templates: Mapping[str, JobIdTemplate]
@@ -409,8 +463,11 @@ class _Validation:
                 try:
                     self.validators.validate_all(parent_template.parse(job_id))
                 except InvalidJobId as exc:
-                    self.add(f"{job_id!r} is not a job_id of parent {parent!r}: {exc.message}",
-                             app.name, key)
+                    self.add(
+                        f"{job_id!r} is not a job_id of parent {parent!r}: {exc.message}",
+                        app.name,
+                        key,
+                    )
 
     def _check_and_group(
         self, app: AppConfig, group_key: str, located: Sequence[tuple[str, Mapping[str, Any]]]
@@ -432,7 +489,9 @@ class _Validation:
                     f"the sub-mappings of this AND group give different values for "
                     f"{identifier!r} ({shown}); every sub-mapping without job_id must give the "
                     "same values for each identifier of this app's job_id template",
-                    app.name, group_key)
+                    app.name,
+                    group_key,
+                )
 
     def _check_cycles(self) -> None:
         graph = build_app_graph(self.config, self.default_group)
@@ -442,5 +501,6 @@ class _Validation:
                 continue
             edges = nx.find_cycle(graph.subgraph(component), source=start)
             path = [edge[0] for edge in edges] + [edges[0][0]]
-            self.add(f"dependency cycle (parent -> child): {' -> '.join(path)}",
-                     path[0], "depends_on")
+            self.add(
+                f"dependency cycle (parent -> child): {' -> '.join(path)}", path[0], "depends_on"
+            )

@@ -298,13 +298,13 @@ class SchedulerScenarios:
         stolos.scheduler.submit([("a0", DATE)])
         assert drain(stolos) == [("a0", DATE), ("a1", DATE)]
 
-    def test_an_unparsable_queued_job_fails_with_a_message(
-        self, make_stolos: MakeStolos
-    ) -> None:
-        stolos = make_stolos({
-            "a": app("{date}_{client}"),
-            "child": app("{date}_{client}", {"app_name": ["a"]}),
-        })
+    def test_an_unparsable_queued_job_fails_with_a_message(self, make_stolos: MakeStolos) -> None:
+        stolos = make_stolos(
+            {
+                "a": app("{date}_{client}"),
+                "child": app("{date}_{client}", {"app_name": ["a"]}),
+            }
+        )
         stolos.queue.enqueue("a", "nodelimiter")
         stolos.queue.enqueue("gone", DATE)  # an app since removed from the configuration
         assert drain(stolos) == []
