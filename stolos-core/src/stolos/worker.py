@@ -66,7 +66,9 @@ def job_context(
         job_id=job_id,
         identifiers=identifiers,
         attempt=attempt,
-        log_path=log_path_for(stolos.options["log_dir"], app.name, job_id, attempt),
+        log_path=log_path_for(
+            Path(stolos.options["log_dir"]).absolute(), app.name, job_id, attempt
+        ),
         options=options,
         redirect_to_stderr=bool(options.get("redirect_to_stderr", False)),
     )
