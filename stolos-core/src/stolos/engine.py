@@ -47,13 +47,20 @@ class Stolos:
         self.overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
         self.plugins = plugins if plugins is not None else PluginManager(self.environ)
         self.options = opts.resolve(opts.CORE_OPTIONS, self.overrides, self.environ)
+        self._plugin_options: dict[tuple[Kind | None, str], dict[str, Any]] = {}
         self._validate = validate
 
     # --- options and plugins ----------------------------------------------------------
 
     def plugin_options(self, descriptor: Descriptor) -> dict[str, Any]:
-        """The resolved options of one plugin (flags > ``STOLOS_*`` > defaults)."""
-        return opts.resolve(descriptor.options_schema, self.overrides, self.environ)
+        """The resolved options of one plugin (flags > ``STOLOS_*`` > defaults), resolved
+        once: a worker asks for its job type's options on every job."""
+        key = (descriptor.kind, descriptor.name)
+        if key not in self._plugin_options:
+            self._plugin_options[key] = opts.resolve(
+                descriptor.options_schema, self.overrides, self.environ
+            )
+        return dict(self._plugin_options[key])
 
     def make_plugin(self, kind: Kind, name: str) -> Any:
         descriptor = self.plugins.get(kind, name)
