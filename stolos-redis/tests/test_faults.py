@@ -183,6 +183,24 @@ def test_a_step_whose_reply_was_lost_answers_as_the_first_time(
         backend.finish(lease, State.COMPLETED)
 
 
+def test_a_finish_with_release_whose_reply_was_lost_answers_as_the_first_time(
+    redis_backend: RedisQueueBackend, lose_next_reply: Callable[[], None]
+) -> None:
+    backend = redis_backend
+    backend.enqueue("a", "j")
+    lease = backend.claim("w", 600)
+    assert lease is not None
+    lose_next_reply()
+    assert backend.finish(lease, State.COMPLETED, release=True).state is State.COMPLETED
+    job = backend.get("a", "j")
+    assert job is not None
+    assert (job.state, job.effects_pending, job.lease_owner) == (State.COMPLETED, False, None)
+    states = [t.state for t in backend.history("a", "j")]
+    assert states == [State.QUEUED, State.RUNNING, State.COMPLETED]  # finished once
+    with pytest.raises(LeaseLost):  # a new call is judged afresh
+        backend.finish(lease, State.COMPLETED, release=True)
+
+
 def test_a_batch_whose_reply_was_lost_answers_as_the_first_time(
     redis_backend: RedisQueueBackend, lose_next_reply: Callable[[], None]
 ) -> None:

@@ -365,6 +365,7 @@ class RedisQueueBackend(QueueBackend):
         *,
         message: str | None = None,
         log_path: str | None = None,
+        release: bool = False,
     ) -> Lease:
         if state not in FINISHED:
             raise ValueError(f"finish needs a finished state, not {State(state).value!r}")
@@ -374,6 +375,7 @@ class RedisQueueBackend(QueueBackend):
             state.value,
             codec.optional(message),
             codec.optional(log_path),
+            "1" if release else "0",
         ]
         self._held(lease, self._script("finish", lease.app, args))
         return replace(lease, state=state)

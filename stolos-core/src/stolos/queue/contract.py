@@ -178,10 +178,16 @@ class QueueBackend(ABC):
         *,
         message: str | None = None,
         log_path: str | None = None,
+        release: bool = False,
     ) -> Lease:
         """Write a finished state (``completed``, ``failed``, ``skipped``,
         ``upstream_failed``) while keeping the lease, with effects pending until
-        ``release``.  ``LeaseLost`` if not held; nothing is written then."""
+        ``release``.  ``LeaseLost`` if not held; nothing is written then.
+
+        With ``release=True`` the caller asserts the job has no effects to settle (no
+        children to wake or mark): the state is written and the lease released in the
+        same atomic step, with no effects pending, saving the separate ``release``.  On a
+        networked backend a resend after a lost reply answers as the first call did."""
 
     @abstractmethod
     def retry(

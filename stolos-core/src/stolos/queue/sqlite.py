@@ -656,6 +656,7 @@ class SQLiteBackend(QueueBackend):
         *,
         message: str | None = None,
         log_path: str | None = None,
+        release: bool = False,
     ) -> Lease:
         if state not in FINISHED:
             raise ValueError(f"finish needs a finished state, not {state.value!r}")
@@ -665,8 +666,13 @@ class SQLiteBackend(QueueBackend):
             seq = self._append_history(
                 conn, lease.app, lease.job_id, now, state, lease.worker, lease.attempt, message
             )
+            lease_sql = (
+                "effects_pending = 0, lease_owner = NULL, lease_expires = NULL"
+                if release
+                else "effects_pending = 1"
+            )
             conn.execute(
-                "UPDATE jobs SET state = ?, seq = ?, wake = 0, effects_pending = 1,"
+                f"UPDATE jobs SET state = ?, seq = ?, wake = 0, {lease_sql},"
                 " last_error = ?, log_path = coalesce(?, log_path), updated_at = ?"
                 " WHERE id = ?",
                 (state.value, seq, message, log_path, now, row[0]),

@@ -566,6 +566,7 @@ class QueueBackendConformance:
         writes: list[Callable[[], object]] = [
             lambda: backend.renew(old, LONG_LEASE),
             lambda: backend.finish(old, State.COMPLETED),
+            lambda: backend.finish(old, State.COMPLETED, release=True),
             lambda: backend.park(old),
             lambda: backend.retry(old, not_before=None),
         ]
@@ -622,6 +623,28 @@ class QueueBackendConformance:
         job = record(backend, "a", "j")
         assert (job.state, job.effects_pending, job.lease_owner) == (state, False, None)
         assert backend.claim("w2", LONG_LEASE) is None
+
+    @pytest.mark.parametrize("state", sorted(FINISHED))
+    def test_finish_with_release_writes_the_outcome_and_lets_go_at_once(
+        self, backend: QueueBackend, state: State, travel: Callable[[float], None]
+    ) -> None:
+        backend.enqueue("a", "j")
+        lease = claim_one(backend, "w1", self.unit)
+        done = backend.finish(
+            lease, state, message="outcome", log_path="/logs/a/j.log", release=True
+        )
+        assert (done.state, done.token, done.job_id) == (state, lease.token, "j")
+        job = record(backend, "a", "j")
+        assert (job.state, job.effects_pending, job.lease_owner) == (state, False, None)
+        assert (job.last_error, job.log_path) == ("outcome", "/logs/a/j.log")
+        with pytest.raises(LeaseLost):
+            backend.renew(done, LONG_LEASE)
+        travel(2)  # past the lease it had: nothing is left to resume
+        assert backend.claim("w2", LONG_LEASE) is None
+        assert record(backend, "a", "j") == job
+        history = [(t.state, t.worker, t.attempt, t.message) for t in backend.history("a", "j")]
+        assert history[-1] == (state, "w1", 1, "outcome")
+        assert [entry[0] for entry in history].count(state) == 1
 
     def test_effects_left_pending_by_a_vanished_worker_are_resumed(
         self, backend: QueueBackend, travel: Callable[[float], None]
