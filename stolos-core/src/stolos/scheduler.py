@@ -287,8 +287,7 @@ class Scheduler:
 
     def succeeded(self, job: ClaimedJob, log_path: str | None = None) -> None:
         """Write ``completed``, queue the children it made runnable, release."""
-        lease = self.queue.finish(job.lease, State.COMPLETED, log_path=log_path)
-        self._settle(lease, State.COMPLETED)
+        self._finish_and_settle(job.lease, State.COMPLETED, None, log_path)
 
     def failed(self, job: ClaimedJob, error: str, log_path: str | None = None) -> State:
         """A failed attempt: retry later if attempts remain, else fail the job and mark
@@ -309,6 +308,16 @@ class Scheduler:
         self, lease: Lease, state: State, message: str, log_path: str | None = None
     ) -> None:
         log.info("%s %s -> %s: %s", lease.app, lease.job_id, state.value, message)
+        self._finish_and_settle(lease, state, message, log_path)
+
+    def _finish_and_settle(
+        self, lease: Lease, state: State, message: str | None, log_path: str | None
+    ) -> None:
+        """Write the finished state, then settle its effects.  A job without children
+        has none: it finishes and releases its lease in one backend call."""
+        if not self._has_children((lease.app, lease.job_id)):
+            self.queue.finish(lease, state, message=message, log_path=log_path, release=True)
+            return
         lease = self.queue.finish(lease, state, message=message, log_path=log_path)
         self._settle(lease, state)
 
@@ -338,6 +347,10 @@ class Scheduler:
         except StolosError:
             return False
         return True
+
+    def _has_children(self, key: JobKey) -> bool:
+        """Whether any job depends on ``key`` (a job_id that does not parse has none)."""
+        return self._parses(key) and next(self.stolos.dag.children(*key), None) is not None
 
     def _children(self, key: JobKey) -> list[JobKey]:
         seen: dict[JobKey, None] = {}

@@ -452,6 +452,38 @@ class SchedulerScenarios:
         assert drain(stolos, worker="w1") == [("a1", DATE)]
         check_order(stolos, [("a0", DATE), ("a1", DATE)])
 
+    def test_a_worker_that_dies_during_bubble_down_leaves_it_to_the_next_claim(
+        self, make_stolos: MakeStolos, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        stolos = make_stolos(chain(2))
+        stolos.scheduler.submit([("a0", DATE)])
+        parent = stolos.scheduler.claim("w1", SHORT_LEASE)
+        assert parent is not None
+
+        def die(*args: object, **kwargs: object) -> None:
+            raise KeyboardInterrupt("the worker dies before waking the children")
+
+        with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+            patch.setattr(stolos.queue, "wake", die)
+            stolos.scheduler.succeeded(parent)
+        record = stolos.queue.get("a0", DATE)
+        assert record is not None and (record.state, record.effects_pending) == (
+            State.COMPLETED,
+            True,
+        )
+        wait_until(stolos, parent.lease.expires)
+        assert drain(stolos, worker="w2") == [("a1", DATE)]  # the bubble-down was repeated
+        for key in [("a0", DATE), ("a1", DATE)]:
+            record = stolos.queue.get(*key)
+            assert record is not None
+            assert (record.state, record.effects_pending, record.lease_owner) == (
+                State.COMPLETED,
+                False,
+                None,
+            )
+            states = [t.state for t in stolos.queue.history(*key)]
+            assert states.count(State.COMPLETED) == 1
+
     def test_a_lease_that_expires_mid_run_counts_as_an_attempt(
         self, make_stolos: MakeStolos
     ) -> None:
