@@ -576,7 +576,7 @@ def main() -> int:
     c1_tx = sum(noop_in.steps[k] for k in locked) / noop_in.jobs * 1e6
     c4_tx = sum(noop_in4.steps[k] for k in locked) / noop_in4.jobs * 1e6
     print(
-        f"   At -c 4 the backend's three write transactions take {c4_tx:,.0f} µs per job of"
+        f"   At -c 4 the backend's write transactions take {c4_tx:,.0f} µs per job of"
         f" thread time against {c1_tx:,.0f} µs at -c 1: the job threads wait in turn for"
         " SQLite's single write lock (and the GIL), so 4 threads gain little on noop jobs;"
         " they pay when jobs spend their time outside the lock, as bash jobs do."
