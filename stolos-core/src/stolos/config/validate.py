@@ -207,12 +207,17 @@ class _Validation:
             f"write {_json(typed)}"
         )
 
-    def _check_value(self, app: str, key: str, identifier: str, value: Any) -> None:
+    def _check_value(
+        self, app: str, key: str, identifier: str, value: Any, *, validated: bool = False
+    ) -> None:
         """A configured identifier value must be exactly what a job_id carrying it gives,
-        since parsed and validated job_ids are compared with it."""
+        since parsed and validated job_ids are compared with it.  With ``validated``
+        (``valid_if_or``), the value is itself validated before the comparison, so it
+        must validate, and to that."""
         if isinstance(value, (list, dict)) or value is None:
             return  # the schema reports the type
         try:
+            expected = self.validators.validate(identifier, value) if validated else value
             typed = self._from_job_id(identifier, value)
         except InvalidJobId as exc:
             self.add(
@@ -221,8 +226,8 @@ class _Validation:
                 key,
             )
             return
-        if typed != value:
-            self.add(self._mismatch(identifier, value, typed), app, key)
+        if typed != expected:
+            self.add(self._mismatch(identifier, expected, typed), app, key)
 
     def _check_range(self, app: str, key: str, identifier: str, text: str) -> None:
         """A range gives ints: job_ids must give the identifier as an int too."""
@@ -282,25 +287,7 @@ class _Validation:
                 )
             elif isinstance(values, list):
                 for value in values:
-                    self._check_allowed_value(app.name, key, identifier, value)
-
-    def _check_allowed_value(self, app: str, key: str, identifier: str, value: Any) -> None:
-        """An allowed value is validated and compared with the job_id's validated value,
-        so it must validate, and to what a job_id carrying it gives."""
-        if isinstance(value, (list, dict)) or value is None:
-            return  # the schema reports the type
-        try:
-            allowed = self.validators.validate(identifier, value)
-            typed = self._from_job_id(identifier, value)
-        except InvalidJobId as exc:
-            self.add(
-                f"value {value!r} is rejected by the {identifier} validator: {exc.message}",
-                app,
-                key,
-            )
-            return
-        if allowed != typed:
-            self.add(self._mismatch(identifier, allowed, typed), app, key)
+                    self._check_value(app.name, key, identifier, value, validated=True)
 
     def _check_job_type(self, app: AppConfig) -> None:
         name = app.raw.get("job_type", DEFAULT_JOB_TYPE)
