@@ -47,7 +47,7 @@ class Elapsed:
         return Elapsed(self.wall + other.wall, self.cpu + other.cpu)
 
 
-def _children_cpu() -> float:
+def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
@@ -110,7 +110,7 @@ class Workspace:
         its CPU time (with the job processes it waited for).  Its log lines go to
         ``worker.log``; a non-zero exit raises with the log's tail."""
         with self.log.open("ab") as log:
-            cpu = _children_cpu()
+            cpu = children_cpu()
             start = time.perf_counter()
             code = subprocess.call(
                 [sys.executable, "-m", "stolos", *args],
@@ -119,7 +119,7 @@ class Workspace:
                 stdout=log,
                 stderr=log,
             )
-            elapsed = Elapsed(time.perf_counter() - start, _children_cpu() - cpu)
+            elapsed = Elapsed(time.perf_counter() - start, children_cpu() - cpu)
         if code != 0:
             tail = self.log.read_text(errors="replace")[-2000:]
             raise RuntimeError(f"stolos {' '.join(args)} exited {code}:\n{tail}")
@@ -147,6 +147,15 @@ class Workspace:
         }
         missing = sorted(set(wanted) - set(counts))
         return f"unexpected final states: {wrong}" + (f", no jobs for {missing}" if missing else "")
+
+
+def sizes(args: Any, defaults: Mapping[str, int], quick: Mapping[str, int]) -> dict[str, int]:
+    """Workload sizes: the defaults (or the ``--quick`` ones), each overridden by its flag."""
+    chosen = dict(quick if args.quick else defaults)
+    for key in chosen:
+        if getattr(args, key) is not None:
+            chosen[key] = getattr(args, key)
+    return chosen
 
 
 def machine() -> str:

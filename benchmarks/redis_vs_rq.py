@@ -75,8 +75,7 @@ from types import ModuleType
 from typing import Any
 
 import redis
-from _harness import Elapsed, Workspace, machine, table
-from _harness import _children_cpu as children_cpu
+from _harness import Elapsed, Workspace, children_cpu, machine, sizes, table
 from rq import Queue
 
 from stolos_redis.testing import LocalRedisServer, RedisServer, local_redis_binary
@@ -391,9 +390,9 @@ def progress(message: str) -> None:
     print(f"... {message}", file=sys.stderr, flush=True)
 
 
-def run(sizes: dict[str, int], server: Server, directory: Path) -> list[Row]:
+def run(chosen: dict[str, int], server: Server, directory: Path) -> list[Row]:
     stolos, rq = StolosSide(server), RQSide(server, directory)
-    n, n_sub, pairs = sizes["jobs"], sizes["subprocess_jobs"], sizes["chain_jobs"] // 2
+    n, n_sub, pairs = chosen["jobs"], chosen["subprocess_jobs"], chosen["chain_jobs"] // 2
     rows = []
 
     progress(f"noop x{n:,}")
@@ -501,10 +500,7 @@ def main() -> int:
     parser.add_argument("--chain-jobs", type=int, help="jobs of the A->B chain (2,000)")
     parser.add_argument("--quick", action="store_true", help="a tenth of every size")
     args = parser.parse_args()
-    sizes = dict(QUICK if args.quick else DEFAULTS)
-    for key in sizes:
-        if getattr(args, key) is not None:
-            sizes[key] = getattr(args, key)
+    chosen = sizes(args, DEFAULTS, QUICK)
 
     with tempfile.TemporaryDirectory(prefix="stolos-redis-rq-") as tmp:
         (Path(tmp) / "redis").mkdir()
@@ -516,7 +512,7 @@ def main() -> int:
                 f"RQ {version('rq')}"
             )
             print(flush=True)
-            rows = run(sizes, server, Path(tmp))
+            rows = run(chosen, server, Path(tmp))
 
     print("1. Throughput and Redis traffic per job")
     print("   ratio = Stolos jobs/s / RQ jobs/s; cmds = commands Redis executed (inside")

@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _harness import Elapsed, JobKey, Workspace, machine, table
+from _harness import Elapsed, JobKey, Workspace, machine, sizes, table
 
 from stolos import Stolos
 from stolos.worker import Worker
@@ -503,11 +503,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, help="worker runs to take the best of (3)")
     parser.add_argument("--quick", action="store_true", help="a tenth of every size, once")
     args = parser.parse_args()
-    sizes = dict(QUICK if args.quick else DEFAULTS)
-    for key in sizes:
-        if getattr(args, key) is not None:
-            sizes[key] = getattr(args, key)
-    n, n_bash, n_peer, repeat = (sizes[k] for k in ("jobs", "bash_jobs", "peer_jobs", "repeat"))
+    chosen = sizes(args, DEFAULTS, QUICK)
+    n, n_bash, n_peer, repeat = (chosen[k] for k in ("jobs", "bash_jobs", "peer_jobs", "repeat"))
 
     print("Stolos throughput on the embedded SQLite backend")
     print(f"machine: {machine()}")
